@@ -1,0 +1,1 @@
+"""KubeLab: a simulated Kubernetes cluster to teach with."""

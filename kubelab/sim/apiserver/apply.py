@@ -1,0 +1,574 @@
+"""``kubectl apply``: create or three-way-merge each object, answering in kubectl's words.
+
+A whole apply is checked before anything is written: if one document is bad, nothing
+changes (kubectl would apply the good documents; a classroom is better served by
+all-or-nothing, and every error still reads as kubectl's).
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kubelab.sim.objects import Deployment, KObject, Namespace, Pod, ReplicaSet, Service
+from kubelab.sim.quantity import QUANTITY_ERROR
+from kubelab.sim.state import ClusterState
+
+from . import ApiError
+from .admission import admit_pod
+from .defaults import apply_defaults
+from .manifests import Document, load_documents
+from .validation import (
+    FieldError,
+    invalid_error,
+    quantity_fields_ok,
+    schema_problems,
+    semantic_errors,
+)
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+MAX_REPLICAS = 1000  # per workload
+SUPPORTED: dict[str, tuple[str, type[KObject]]] = {
+    "Deployment": ("apps/v1", Deployment),
+    "ReplicaSet": ("apps/v1", ReplicaSet),
+    "Pod": ("v1", Pod),
+    "Service": ("v1", Service),
+    "Namespace": ("v1", Namespace),
+}
+# Real kinds KubeLab does not simulate (yet): named so the error can say so.
+NOT_SIMULATED = {
+    "ConfigMap": "v1",
+    "Secret": "v1",
+    "PersistentVolumeClaim": "v1",
+    "PersistentVolume": "v1",
+    "ServiceAccount": "v1",
+    "Endpoints": "v1",
+    "LimitRange": "v1",
+    "ResourceQuota": "v1",
+    "Node": "v1",
+    "Event": "v1",
+    "StatefulSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "ControllerRevision": "apps/v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
+    "Ingress": "networking.k8s.io/v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
+    "IngressClass": "networking.k8s.io/v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2",
+    "PodDisruptionBudget": "policy/v1",
+    "Role": "rbac.authorization.k8s.io/v1",
+    "RoleBinding": "rbac.authorization.k8s.io/v1",
+    "ClusterRole": "rbac.authorization.k8s.io/v1",
+    "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
+    "StorageClass": "storage.k8s.io/v1",
+    "EndpointSlice": "discovery.k8s.io/v1",
+    "PriorityClass": "scheduling.k8s.io/v1",
+    "CustomResourceDefinition": "apiextensions.k8s.io/v1",
+}
+RESOURCE = {
+    "Deployment": "deployment.apps",
+    "ReplicaSet": "replicaset.apps",
+    "Pod": "pod",
+    "Service": "service",
+    "Namespace": "namespace",
+}
+PLURAL = {
+    "Deployment": "deployments.apps",
+    "ReplicaSet": "replicasets.apps",
+    "Pod": "pods",
+    "Service": "services",
+    "Namespace": "namespaces",
+    "Node": "nodes",
+}
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+RESERVED_IPS = {"10.96.0.1", "10.96.0.10"}  # the kubernetes Service and cluster DNS
+
+
+@dataclass
+class Change:
+    kind: str
+    namespace: str
+    name: str
+    action: str  # created | configured | unchanged
+    data: dict[str, Any]  # the object's metadata/spec after merge and defaulting
+    existing: KObject | None
+    doc: Document
+
+    @property
+    def line(self) -> str:
+        return f"{RESOURCE[self.kind]}/{self.name} {self.action}"
+
+
+def _path_tuple(path: str) -> tuple[str | int, ...]:
+    out: list[str | int] = []
+    for part in re.findall(r"[^.\[\]]+|\[[^\]]*\]", path):
+        if part.startswith("["):
+            inner = part[1:-1]
+            out.append(int(inner) if inner.isdigit() else inner)
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def _located(
+    doc: Document, message: str, path: tuple[str | int, ...] | str | None, code: int
+) -> ApiError:
+    if isinstance(path, str):
+        field = path
+        path = _path_tuple(path)
+    else:
+        field = ".".join(
+            str(p) if not isinstance(p, int) else f"[{p}]" for p in path or ()
+        ).replace(".[", "[")
+    return ApiError(
+        message, line=doc.line_of(path or ()), field=field or None, doc=doc.index, code=code
+    )
+
+
+# Strategic merge: lists of objects merged by these keys (patchMergeKey in the API types).
+MERGE_KEYS = {
+    "containers": ("name",),
+    "initContainers": ("name",),
+    "ports": ("containerPort", "port"),
+    "env": ("name",),
+    "volumes": ("name",),
+    "volumeMounts": ("mountPath",),
+}
+
+
+def _merge_list(current: list[Any], last: Any, new: list[Any], field: str) -> list[Any]:
+    def key_of(item: Any) -> Any:
+        if not isinstance(item, dict):
+            return None
+        for k in MERGE_KEYS[field]:
+            if k in item:
+                return (k, item[k])
+        return None
+
+    cur = {key_of(i): i for i in current if key_of(i) is not None}
+    old = {key_of(i): i for i in last if key_of(i) is not None} if isinstance(last, list) else {}
+    out = []
+    for item in new:
+        k = key_of(item)
+        if k is not None and k in cur and isinstance(item, dict):
+            out.append(three_way(cur[k], old.get(k), item))
+        else:
+            out.append(copy.deepcopy(item))
+    return out
+
+
+def three_way(
+    current: dict[str, Any], last: dict[str, Any] | None, new: dict[str, Any]
+) -> dict[str, Any]:
+    """Client-side apply's merge: set what the manifest sets, drop what it no longer sets, keep the rest."""
+    result = copy.deepcopy(current)
+    last = last if isinstance(last, dict) else {}
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(result.get(k), dict):
+            result[k] = three_way(
+                result[k], last.get(k) if isinstance(last.get(k), dict) else None, v
+            )
+        elif isinstance(v, list) and isinstance(result.get(k), list) and k in MERGE_KEYS:
+            result[k] = _merge_list(result[k], last.get(k), v, k)
+        else:
+            result[k] = copy.deepcopy(v)
+    for k in last:
+        if k not in new:
+            result.pop(k, None)
+    return result
+
+
+def _strip_defaults_view(obj: KObject) -> dict[str, Any]:
+    return {
+        "labels": dict(obj.labels),
+        "annotations": dict(obj.annotations),
+        "spec": copy.deepcopy(obj.spec),
+    }
+
+
+def _check_kind(doc: Document, filename: str) -> tuple[str, str]:
+    data = doc.data
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    missing = [f"{k} not set" for k, v in (("apiVersion", api_version), ("kind", kind)) if not v]
+    if missing:
+        raise _located(
+            doc,
+            f'error: error validating "{filename}": error validating data: [{", ".join(missing)}]; '
+            "if you choose to ignore these errors, turn validation off with --validate=false",
+            ("apiVersion",) if not api_version else ("kind",),
+            400,
+        )
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        raise _located(
+            doc,
+            f'error: error validating "{filename}": error validating data: apiVersion and kind must be strings',
+            ("kind",),
+            400,
+        )
+    name = (
+        (data.get("metadata") or {}).get("name", "")
+        if isinstance(data.get("metadata"), dict)
+        else ""
+    )
+    if kind in SUPPORTED and SUPPORTED[kind][0] == api_version:
+        return api_version, kind
+    if kind in NOT_SIMULATED and NOT_SIMULATED[kind] == api_version:
+        supported = ", ".join(SUPPORTED)
+        raise _located(
+            doc,
+            f"error: KubeLab does not simulate {kind} ({api_version}) yet; it simulates {supported}",
+            ("kind",),
+            400,
+        )
+    ns = (
+        (data.get("metadata") or {}).get("namespace", "")
+        if isinstance(data.get("metadata"), dict)
+        else ""
+    )
+    raise _located(
+        doc,
+        f'error: resource mapping not found for name: "{name}" namespace: "{ns}" from "{filename}": '
+        f'no matches for kind "{kind}" in version "{api_version}"\nensure CRDs are installed first',
+        ("kind",),
+        400,
+    )
+
+
+def plan(
+    state: ClusterState,
+    docs: list[Document],
+    *,
+    filename: str = "STDIN",
+    namespace: str = "default",
+    max_replicas: int = MAX_REPLICAS,
+) -> list[Change]:
+    """Validate every document and work out what applying it would do; raises ApiError."""
+    changes: list[Change] = []
+    new_namespaces: set[str] = set()
+    seen: set[tuple[str, str, str]] = set()
+    for doc in docs:
+        api_version, kind = _check_kind(doc, filename)
+        data = copy.deepcopy(doc.data)
+        meta = data.get("metadata")
+        if not isinstance(meta, dict) or not meta.get("name"):
+            raise _located(
+                doc,
+                f'error: error when retrieving current configuration of:\nResource: "{PLURAL[kind]}", GroupVersionKind: "{api_version}, Kind={kind}"\nfrom server for: "{filename}": resource name may not be empty',
+                ("metadata",),
+                400,
+            )
+        name = str(meta["name"])
+        exists = state.get(kind, meta.get("namespace") or namespace, name) is not None
+        verb = "error when applying patch" if exists else "error when creating"
+        for problem in schema_problems(data):
+            raise _located(
+                doc,
+                f'Error from server (BadRequest): {verb} "{filename}": {problem.message}',
+                problem.path,
+                400,
+            )
+        qpath = quantity_fields_ok(data)
+        if qpath is not None:
+            raise _located(
+                doc,
+                f'Error from server (BadRequest): {verb} "{filename}": {kind} in version "{api_version.rsplit("/", 1)[-1]}" cannot be handled as a {kind}: {QUANTITY_ERROR}',
+                qpath,
+                400,
+            )
+        ns = "" if kind == "Namespace" else str(meta.get("namespace") or namespace)
+        errors = semantic_errors(data, kind, max_replicas=max_replicas)
+        if errors:
+            raise _located(doc, invalid_error(kind, name, errors), errors[0].path, 422)
+        if kind != "Namespace" and ns not in state.namespaces and ns not in new_namespaces:
+            raise _located(
+                doc,
+                f'Error from server (NotFound): {verb} "{filename}": namespaces "{ns}" not found',
+                ("metadata", "namespace") if meta.get("namespace") else ("metadata",),
+                404,
+            )
+        if (kind, ns, name) in seen:
+            raise _located(
+                doc,
+                f"error: {filename} names {RESOURCE[kind]}/{name} twice",
+                ("metadata", "name"),
+                400,
+            )
+        seen.add((kind, ns, name))
+        if kind == "Namespace":
+            new_namespaces.add(name)
+        existing = state.get(kind, ns, name)
+        manifest = {
+            "labels": meta.get("labels") or {},
+            "annotations": meta.get("annotations") or {},
+            "spec": data.get("spec") or {},
+        }
+        last_applied = json.dumps(doc.data, separators=(",", ":"), sort_keys=True) + "\n"
+        if existing is None:
+            merged = copy.deepcopy(manifest)
+            merged["annotations"][LAST_APPLIED] = last_applied
+            full = {"kind": kind, "metadata": {"name": name}, "spec": merged["spec"]}
+            apply_defaults(kind, full)
+            merged["spec"] = full.get("spec", {})
+            changes.append(Change(kind, ns, name, "created", merged, None, doc))
+            continue
+        try:
+            last = json.loads(existing.annotations.get(LAST_APPLIED, "null"))
+        except ValueError:
+            last = None
+        last_view = None
+        if isinstance(last, dict):
+            lm = last.get("metadata") or {}
+            last_view = {
+                "labels": lm.get("labels") or {},
+                "annotations": lm.get("annotations") or {},
+                "spec": last.get("spec") or {},
+            }
+        merged = three_way(_strip_defaults_view(existing), last_view, manifest)
+        merged["annotations"][LAST_APPLIED] = last_applied
+        full = {"kind": kind, "metadata": {"name": name}, "spec": merged["spec"]}
+        if kind == "Service" and merged["spec"].get("type", "ClusterIP") == "ClusterIP":
+            for p in merged["spec"].get("ports") or []:
+                p.pop("nodePort", None)
+        apply_defaults(kind, full)
+        merged["spec"] = full.get("spec", {})
+        check = {
+            "apiVersion": api_version,
+            "kind": kind,
+            "metadata": {"name": name, "labels": merged["labels"]},
+            "spec": merged["spec"],
+        }
+        errors = semantic_errors(check, kind, max_replicas=max_replicas) + immutable_errors(
+            existing, merged["spec"]
+        )
+        if errors:
+            raise _located(doc, invalid_error(kind, name, errors), errors[0].path, 422)
+        same = (
+            merged["spec"] == existing.spec
+            and merged["labels"] == existing.labels
+            and merged["annotations"] == existing.annotations
+        )
+        changes.append(
+            Change(kind, ns, name, "unchanged" if same else "configured", merged, existing, doc)
+        )
+    return changes
+
+
+def immutable_errors(existing: KObject, spec: dict[str, Any]) -> list[FieldError]:
+    errs: list[FieldError] = []
+    if isinstance(existing, Deployment | ReplicaSet):
+        if spec.get("selector") != existing.spec.get("selector"):
+            errs.append(
+                FieldError(
+                    "spec.selector", "Invalid value", spec.get("selector"), "field is immutable"
+                )
+            )
+    elif isinstance(existing, Service):
+        old_ip = existing.spec.get("clusterIP")
+        if spec.get("clusterIP") not in (None, old_ip):
+            errs.append(
+                FieldError(
+                    "spec.clusterIP", "Invalid value", spec.get("clusterIP"), "field is immutable"
+                )
+            )
+    elif isinstance(existing, Pod):
+        a, b = copy.deepcopy(existing.spec), copy.deepcopy(spec)
+        for s in (a, b):
+            for c in s.get("containers") or []:
+                c.pop("image", None)
+            for c in s.get("initContainers") or []:
+                c.pop("image", None)
+            s.pop("activeDeadlineSeconds", None)
+            s.pop("tolerations", None)
+            s.pop("nodeName", None)
+            for k in ("priority", "enableServiceLinks", "preemptionPolicy"):
+                s.pop(k, None)
+        if a != b:
+            errs.append(
+                FieldError(
+                    "spec",
+                    "Forbidden",
+                    detail="pod updates may not change fields other than `spec.containers[*].image`,"
+                    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
+                    "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+                )
+            )
+    return errs
+
+
+def allocate_cluster_ip(state: ClusterState) -> str:
+    used = {s.spec.get("clusterIP") for s in state.services.values()} | RESERVED_IPS
+    size = SERVICE_CIDR.num_addresses
+    for _ in range(1000):
+        ip = str(SERVICE_CIDR.network_address + state.rng.randrange(2, size - 1))
+        if ip not in used:
+            return ip
+    raise ApiError(
+        "Error from server (InternalError): failed to allocate a serviceIP: range is full", code=500
+    )
+
+
+def allocate_node_ports(state: ClusterState, change: Change) -> None:
+    spec = change.data["spec"]
+    if spec.get("type") not in ("NodePort", "LoadBalancer"):
+        return
+    used = {
+        int(p["nodePort"])
+        for s in state.services.values()
+        if s.key != (change.namespace, change.name)
+        for p in s.spec.get("ports") or []
+        if p.get("nodePort")
+    }
+    for i, p in enumerate(spec.get("ports") or []):
+        if p.get("nodePort"):
+            if int(p["nodePort"]) in used:
+                raise _located(
+                    change.doc,
+                    invalid_error(
+                        "Service",
+                        change.name,
+                        [
+                            FieldError(
+                                f"spec.ports[{i}].nodePort",
+                                "Invalid value",
+                                p["nodePort"],
+                                "provided port is already allocated",
+                            )
+                        ],
+                    ),
+                    f"spec.ports[{i}].nodePort",
+                    422,
+                )
+            used.add(int(p["nodePort"]))
+            continue
+        for _ in range(5000):
+            port = state.rng.randrange(30000, 32768)
+            if port not in used:
+                p["nodePort"] = port
+                used.add(port)
+                break
+
+
+def commit(state: ClusterState, changes: list[Change]) -> list[str]:
+    """Write planned changes into the state; returns kubectl's lines."""
+    for ch in changes:
+        if ch.kind == "Service":
+            spec = ch.data["spec"]
+            if ch.existing is None:
+                ip = spec.get("clusterIP")
+                if ip and ip != "None":
+                    try:
+                        ok = ipaddress.ip_address(ip) in SERVICE_CIDR
+                    except ValueError:
+                        ok = False
+                    taken = any(s.spec.get("clusterIP") == ip for s in state.services.values())
+                    if not ok or taken:
+                        why = (
+                            f"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {SERVICE_CIDR}"
+                            if not ok
+                            else "provided IP is already allocated"
+                        )
+                        raise _located(
+                            ch.doc,
+                            invalid_error(
+                                "Service",
+                                ch.name,
+                                [
+                                    FieldError(
+                                        "spec.clusterIP",
+                                        "Invalid value",
+                                        ip,
+                                        f"failed to allocate IP {ip}: {why}",
+                                    )
+                                ],
+                            ),
+                            "spec.clusterIP",
+                            422,
+                        )
+            allocate_node_ports(state, ch)
+    lines = []
+    for ch in changes:
+        lines.append(ch.line)
+        if ch.action == "unchanged":
+            continue
+        if ch.existing is None:
+            _create(state, ch)
+        else:
+            _update(state, ch)
+    return lines
+
+
+def _create(state: ClusterState, ch: Change) -> None:
+    klass = SUPPORTED[ch.kind][1]
+    spec = ch.data["spec"]
+    obj = klass(
+        name=ch.name,
+        namespace=ch.namespace,
+        labels=ch.data["labels"],
+        annotations=ch.data["annotations"],
+        spec=spec,
+    )
+    if isinstance(obj, Service):
+        if not spec.get("clusterIP") and spec.get("type") != "ExternalName":
+            spec["clusterIP"] = allocate_cluster_ip(state)
+        spec["clusterIPs"] = (
+            [spec["clusterIP"]]
+            if spec.get("clusterIP") and spec["clusterIP"] != "None"
+            else spec.get("clusterIPs", [])
+        )
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        obj.status = {"loadBalancer": {}}
+    elif isinstance(obj, Pod):
+        admit_pod(spec)
+        obj.after_load()
+        obj.status = {"phase": "Pending", "qosClass": _qos(spec)}
+    elif isinstance(obj, Namespace):
+        obj.status = {"phase": "Active"}
+        obj.labels.setdefault("kubernetes.io/metadata.name", obj.name)
+    state.add(obj)
+
+
+def _qos(spec: dict[str, Any]) -> str:
+    from kubelab.sim.controllers.replicaset import qos_class
+
+    return qos_class(spec)
+
+
+def _update(state: ClusterState, ch: Change) -> None:
+    obj = ch.existing
+    assert obj is not None
+    spec_changed = obj.spec != ch.data["spec"]
+    obj.labels = ch.data["labels"]
+    obj.annotations = ch.data["annotations"]
+    if spec_changed:
+        obj.spec = ch.data["spec"]
+        if isinstance(obj, Deployment | ReplicaSet):
+            obj.generation += 1
+        if isinstance(obj, Pod):
+            obj.after_load()
+            state.enqueue("kubelet", obj.key)
+    state.touch(obj)
+
+
+def apply_text(
+    state: ClusterState,
+    text: str | bytes,
+    *,
+    filename: str = "STDIN",
+    namespace: str = "default",
+    dry_run: bool = False,
+    max_replicas: int = MAX_REPLICAS,
+) -> list[str]:
+    """Parse, validate and apply manifests; returns kubectl's output lines or raises ApiError."""
+    docs = load_documents(text, filename)
+    if not docs:
+        raise ApiError("error: no objects passed to apply", code=400)
+    changes = plan(state, docs, filename=filename, namespace=namespace, max_replicas=max_replicas)
+    if dry_run:
+        return [f"{c.line} (dry run)" for c in changes]
+    return commit(state, changes)

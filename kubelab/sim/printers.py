@@ -1,0 +1,928 @@
+"""kubectl's words: the STATUS and READY columns, AGE, ``get`` tables and ``describe``.
+
+Follows ``pkg/printers/internalversion/printers.go`` (printPod, printNode, …) and
+apimachinery's ``duration.HumanDuration``; tables are laid out like kubectl's tabwriter
+(columns padded with three spaces).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any
+
+from .objects import EPOCH, Deployment, Event, KObject, Node, Pod, ReplicaSet, Service, iso_time
+from .quantity import format_cpu, format_memory, int_value, milli_value
+from .state import ClusterState
+
+
+def human_duration(seconds: float) -> str:
+    """``duration.HumanDuration``."""
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    s = int(seconds)
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        sec = s % 60
+        return f"{minutes}m" if sec == 0 else f"{minutes}m{sec}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = s // 3600
+    if hours < 8:
+        m = minutes % 60
+        return f"{hours}h" if m == 0 else f"{hours}h{m}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        h = hours % 24
+        return f"{hours // 24}d" if h == 0 else f"{hours // 24}d{h}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    years = hours // 24 // 365
+    if years < 8:
+        d = hours // 24 - years * 365
+        return f"{years}y" if d == 0 else f"{years}y{d}d"
+    return f"{years}y"
+
+
+def table(headers: list[str], rows: list[list[str]], pad: int = 3) -> str:
+    """kubectl's tabwriter layout: left-aligned; ``get`` pads columns with 3 spaces, ``describe`` with 2."""
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, cell in enumerate(r):
+            widths[i] = max(widths[i], len(cell))
+    out = []
+    for r in [headers, *rows]:
+        cells = [cell.ljust(widths[i]) if i < len(r) - 1 else cell for i, cell in enumerate(r)]
+        out.append((" " * pad).join(cells).rstrip())
+    return "\n".join(out)
+
+
+# ----- pods ---------------------------------------------------------------------------------------
+def pod_columns(pod: Pod, now: float) -> tuple[str, str, str]:
+    """(READY, STATUS, RESTARTS) exactly as ``printPod`` computes them."""
+    st = pod.status
+    spec = pod.spec
+    restarts = 0
+    total = len(spec.get("containers") or [])
+    ready = 0
+    last_restart: float | None = None
+    reason = st.get("reason") or st.get("phase") or "Pending"
+    for c in st.get("conditions") or []:
+        if c["type"] == "PodScheduled" and c.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+    initializing = False
+    inits = spec.get("initContainers") or []
+    init_statuses = st.get("initContainerStatuses") or []
+    for i, cs in enumerate(init_statuses):
+        restarts += int(cs.get("restartCount", 0))
+        last = (cs.get("lastState") or {}).get("terminated")
+        if last and last.get("finishedAt") is not None:
+            last_restart = max(last_restart or 0, last["finishedAt"])
+        state = cs.get("state") or {}
+        term = state.get("terminated")
+        if term and term.get("exitCode") == 0:
+            continue
+        if term:
+            if term.get("reason"):
+                reason = "Init:" + term["reason"]
+            elif term.get("signal"):
+                reason = f"Init:Signal:{term['signal']}"
+            else:
+                reason = f"Init:ExitCode:{term.get('exitCode')}"
+        elif (
+            state.get("waiting")
+            and state["waiting"].get("reason")
+            and state["waiting"]["reason"] != "PodInitializing"
+        ):
+            reason = "Init:" + state["waiting"]["reason"]
+        else:
+            reason = f"Init:{i}/{len(inits)}"
+        initializing = True
+        break
+    init_done = any(
+        c["type"] == "Initialized" and c["status"] == "True" for c in st.get("conditions") or []
+    )
+    if not initializing or init_done:
+        restarts = 0
+        has_running = False
+        for cs in reversed(st.get("containerStatuses") or []):
+            restarts += int(cs.get("restartCount", 0))
+            last = (cs.get("lastState") or {}).get("terminated")
+            if last and last.get("finishedAt") is not None:
+                last_restart = max(last_restart or 0, last["finishedAt"])
+            state = cs.get("state") or {}
+            if state.get("waiting") and state["waiting"].get("reason"):
+                reason = state["waiting"]["reason"]
+            elif state.get("terminated") and state["terminated"].get("reason"):
+                reason = state["terminated"]["reason"]
+            elif state.get("terminated"):
+                term = state["terminated"]
+                reason = (
+                    f"Signal:{term['signal']}"
+                    if term.get("signal")
+                    else f"ExitCode:{term.get('exitCode')}"
+                )
+            elif cs.get("ready") and "running" in state:
+                has_running = True
+                ready += 1
+        if reason == "Completed" and has_running:
+            pod_ready = any(
+                c["type"] == "Ready" and c["status"] == "True" for c in st.get("conditions") or []
+            )
+            reason = "Running" if pod_ready else "NotReady"
+    if pod.deleted is not None:
+        if st.get("reason") == "NodeLost":
+            reason = "Unknown"
+        elif st.get("phase") not in ("Failed", "Succeeded"):
+            reason = "Terminating"
+    restarts_str = str(restarts)
+    if restarts and last_restart is not None:
+        restarts_str = f"{restarts} ({human_duration(now - last_restart)} ago)"
+    return f"{ready}/{total}", reason, restarts_str
+
+
+def pod_status(pod: Pod) -> str:
+    return pod_columns(pod, 0)[1]
+
+
+def node_status(node: Node) -> str:
+    """``printNode``: Ready / NotReady (False or Unknown) / Unknown, plus SchedulingDisabled."""
+    ready = node.ready_status
+    if ready is None:
+        status = "Unknown"
+    else:
+        status = "Ready" if ready == "True" else "NotReady"
+    if node.unschedulable:
+        status += ",SchedulingDisabled"
+    return status
+
+
+def node_roles(node: Node) -> str:
+    roles = sorted(
+        {
+            k.split("/", 1)[1]
+            for k in node.labels
+            if k.startswith("node-role.kubernetes.io/") and "/" in k
+        }
+        | ({node.labels["kubernetes.io/role"]} if node.labels.get("kubernetes.io/role") else set())
+    )
+    return ",".join(r for r in roles if r) or "<none>"
+
+
+def _age(obj: KObject, now: float) -> str:
+    return human_duration(now - obj.created)
+
+
+def _selector_text(sel: dict[str, Any] | None) -> str:
+    if not sel:
+        return "<none>"
+    parts = [f"{k}={v}" for k, v in sorted((sel.get("matchLabels") or {}).items())]
+    for e in sel.get("matchExpressions") or []:
+        op = e.get("operator")
+        if op in ("In", "NotIn"):
+            parts.append(f"{e['key']} {op.lower()} ({','.join(e.get('values') or [])})")
+        elif op == "Exists":
+            parts.append(e["key"])
+        else:
+            parts.append(f"!{e['key']}")
+    return ",".join(parts)
+
+
+def _containers_images(template: dict[str, Any]) -> tuple[str, str]:
+    cs = (template.get("spec") or {}).get("containers") or []
+    return ",".join(c.get("name", "") for c in cs), ",".join(c.get("image", "") for c in cs)
+
+
+def service_ports(svc: Service) -> str:
+    out = []
+    for p in svc.spec.get("ports") or []:
+        s = str(p.get("port"))
+        if p.get("nodePort"):
+            s += f":{p['nodePort']}"
+        out.append(f"{s}/{p.get('protocol', 'TCP')}")
+    return ",".join(out) or "<none>"
+
+
+def service_external_ip(svc: Service) -> str:
+    t = svc.spec.get("type", "ClusterIP")
+    if t == "ExternalName":
+        return svc.spec.get("externalName", "<none>")
+    if t == "LoadBalancer":
+        ing = (svc.status.get("loadBalancer") or {}).get("ingress") or []
+        return ",".join(i.get("ip") or i.get("hostname", "") for i in ing) or "<pending>"
+    ext = svc.spec.get("externalIPs") or []
+    return ",".join(ext) or "<none>"
+
+
+def get_rows(
+    state: ClusterState, kind: str, namespace: str | None, wide: bool
+) -> tuple[list[str], list[list[str]]]:
+    now = state.now
+    in_ns = (lambda o: True) if namespace is None else (lambda o: o.namespace == namespace)  # noqa: E731
+    if kind == "Pod":
+        headers = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+        if wide:
+            headers += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
+        rows = []
+        for p in sorted(
+            (p for p in state.pods.values() if in_ns(p)), key=lambda p: (p.namespace, p.name)
+        ):
+            ready, status, restarts = pod_columns(p, now)
+            row = [p.name, ready, status, restarts, _age(p, now)]
+            if wide:
+                row += [p.ip or "<none>", p.node_name or "<none>", "<none>", "<none>"]
+            rows.append(([p.namespace] if namespace is None else []) + row)
+        return (["NAMESPACE"] if namespace is None else []) + headers, rows
+    if kind == "Deployment":
+        headers = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] + (
+            ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else []
+        )
+        rows = []
+        for d in sorted(
+            (d for d in state.deployments.values() if in_ns(d)), key=lambda d: (d.namespace, d.name)
+        ):
+            st = d.status
+            row = [
+                d.name,
+                f"{st.get('readyReplicas', 0)}/{d.replicas}",
+                str(st.get("updatedReplicas", 0)),
+                str(st.get("availableReplicas", 0)),
+                _age(d, now),
+            ]
+            if wide:
+                cn, im = _containers_images(d.spec.get("template") or {})
+                row += [cn, im, _selector_text(d.spec.get("selector"))]
+            rows.append(([d.namespace] if namespace is None else []) + row)
+        return (["NAMESPACE"] if namespace is None else []) + headers, rows
+    if kind == "ReplicaSet":
+        headers = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"] + (
+            ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else []
+        )
+        rows = []
+        for rs in sorted(
+            (r for r in state.replicasets.values() if in_ns(r)), key=lambda r: (r.namespace, r.name)
+        ):
+            row = [
+                rs.name,
+                str(rs.replicas),
+                str(rs.status.get("replicas", 0)),
+                str(rs.status.get("readyReplicas", 0)),
+                _age(rs, now),
+            ]
+            if wide:
+                cn, im = _containers_images(rs.spec.get("template") or {})
+                row += [cn, im, _selector_text(rs.spec.get("selector"))]
+            rows.append(([rs.namespace] if namespace is None else []) + row)
+        return (["NAMESPACE"] if namespace is None else []) + headers, rows
+    if kind == "Node":
+        headers = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"] + (
+            ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
+            if wide
+            else []
+        )
+        rows = []
+        for n in sorted(state.nodes.values(), key=lambda n: n.name):
+            info = n.status.get("nodeInfo") or {}
+            row = [
+                n.name,
+                node_status(n),
+                node_roles(n),
+                _age(n, now),
+                info.get("kubeletVersion", ""),
+            ]
+            if wide:
+                row += [
+                    n.internal_ip or "<none>",
+                    "<none>",
+                    info.get("osImage", ""),
+                    info.get("kernelVersion", ""),
+                    info.get("containerRuntimeVersion", ""),
+                ]
+            rows.append(row)
+        return headers, rows
+    if kind == "Service":
+        headers = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"] + (
+            ["SELECTOR"] if wide else []
+        )
+        rows = []
+        for s in sorted(
+            (s for s in state.services.values() if in_ns(s)), key=lambda s: (s.namespace, s.name)
+        ):
+            row = [
+                s.name,
+                s.spec.get("type", "ClusterIP"),
+                s.spec.get("clusterIP") or "<none>",
+                service_external_ip(s),
+                service_ports(s),
+                _age(s, now),
+            ]
+            if wide:
+                sel = s.spec.get("selector") or {}
+                row.append(",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>")
+            rows.append(([s.namespace] if namespace is None else []) + row)
+        return (["NAMESPACE"] if namespace is None else []) + headers, rows
+    if kind == "Namespace":
+        headers = ["NAME", "STATUS", "AGE"]
+        return headers, [
+            [n.name, n.status.get("phase", "Active"), _age(n, now)]
+            for n in sorted(state.namespaces.values(), key=lambda n: n.name)
+        ]
+    if kind == "Event":
+        headers = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+        evs = sorted(
+            (e for e in state.events.values() if namespace is None or e.namespace == namespace),
+            key=lambda e: (e.last, e.seq),
+        )
+        rows = [
+            ([e.namespace] if namespace is None else [])
+            + [human_duration(now - e.last), e.type, e.reason, e.object, e.message]
+            for e in evs
+        ]
+        return (["NAMESPACE"] if namespace is None else []) + headers, rows
+    raise KeyError(kind)
+
+
+def dtable(headers: list[str], rows: list[list[str]]) -> str:
+    """``kubectl describe``'s tables: tabwriter padding 2."""
+    return table(headers, rows, pad=2)
+
+
+def get_table(
+    state: ClusterState, kind: str, namespace: str | None = "default", wide: bool = False
+) -> str:
+    headers, rows = get_rows(state, kind, namespace, wide)
+    if not rows:
+        if kind in ("Node",):
+            return "No resources found"
+        where = "" if namespace is None else f" in {namespace} namespace"
+        return f"No resources found{where}."
+    return table(headers, rows)
+
+
+# ----- -o json ------------------------------------------------------------------------------------
+_TIME_KEYS = ("Time", "startedAt", "finishedAt", "startTime", "timeAdded", "Timestamp")
+
+
+def _timestamps(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (
+                iso_time(v)
+                if isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and any(k.endswith(s) or k == s for s in _TIME_KEYS)
+                else _timestamps(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_timestamps(v) for v in value]
+    return value
+
+
+def to_manifest(obj: KObject, now: float) -> dict[str, Any]:
+    return _timestamps(obj.manifest(now))
+
+
+def get_json(state: ClusterState, kind: str, namespace: str | None, name: str | None = None) -> str:
+    if name is not None:
+        obj = state.get(kind, namespace or "default", name)
+        if obj is None:
+            raise KeyError(name)
+        return json.dumps(to_manifest(obj, state.now), indent=4)
+    st = state.store(kind)
+    items = [
+        to_manifest(o, state.now)
+        for o in sorted(st.values(), key=lambda o: (o.namespace, o.name))
+        if namespace is None or o.namespace == namespace or not o.namespaced
+    ]
+    return json.dumps(
+        {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}},
+        indent=4,
+    )
+
+
+# ----- describe -------------------------------------------------------------------------------------
+def rfc1123(t: float) -> str:
+    return _dt.datetime.fromtimestamp(EPOCH + int(t), tz=_dt.UTC).strftime(
+        "%a, %d %b %Y %H:%M:%S +0000"
+    )
+
+
+def _map_lines(label: str, m: dict[str, Any] | None, width: int) -> list[str]:
+    if not m:
+        return [f"{label:<{width}}<none>"]
+    items = sorted(m.items())
+    out = [f"{label:<{width}}{items[0][0]}={items[0][1]}"]
+    out += [f"{'':<{width}}{k}={v}" for k, v in items[1:]]
+    return out
+
+
+def events_block(state: ClusterState, obj: KObject) -> list[str]:
+    evs = sorted(state.events_for(obj), key=lambda e: (e.first, e.seq))
+    if not evs:
+        return ["Events:  <none>"]
+    rows = []
+    for e in evs:
+        age = (
+            human_duration(state.now - e.first)
+            if e.count == 1
+            else f"{human_duration(state.now - e.last)} (x{e.count} over {human_duration(state.now - e.first)})"
+        )
+        rows.append([e.type, e.reason, age, e.source, e.message])
+    body = dtable(
+        ["Type", "Reason", "Age", "From", "Message"],
+        [["----", "------", "----", "----", "-------"], *rows],
+    )
+    return ["Events:"] + ["  " + line for line in body.splitlines()]
+
+
+def _tolerations(spec: dict[str, Any]) -> list[str]:
+    out = []
+    for t in spec.get("tolerations") or []:
+        s = t.get("key", "")
+        if t.get("operator") == "Equal" or t.get("value"):
+            s += f"={t.get('value', '')}"
+        if t.get("effect"):
+            s += f":{t['effect']}"
+        if t.get("operator") == "Exists":
+            s += " op=Exists"
+        if t.get("tolerationSeconds") is not None:
+            s += f" for {t['tolerationSeconds']}s"
+        out.append(s)
+    return out
+
+
+def describe_pod(state: ClusterState, pod: Pod) -> str:
+    w = 18
+    st = pod.status
+    node = state.nodes.get(pod.node_name)
+    lines = [
+        f"{'Name:':<{w}}{pod.name}",
+        f"{'Namespace:':<{w}}{pod.namespace}",
+        f"{'Priority:':<{w}}{pod.spec.get('priority', 0)}",
+        f"{'Service Account:':<{w}}default",
+        f"{'Node:':<{w}}{(pod.node_name + '/' + (node.internal_ip if node else '')) if pod.node_name else '<none>'}",
+    ]
+    if st.get("startTime") is not None:
+        lines.append(f"{'Start Time:':<{w}}{rfc1123(st['startTime'])}")
+    lines += _map_lines("Labels:", pod.labels, w)
+    lines += _map_lines("Annotations:", dict(pod.annotations.items()), w)
+    if pod.deleted is not None:
+        lines.append(
+            f"{'Status:':<{w}}Terminating (lasts {human_duration(state.now - pod.deleted)})"
+        )
+        lines.append(f"{'Termination Grace Period:':<{w}}{pod.grace}s")
+    else:
+        lines.append(f"{'Status:':<{w}}{st.get('phase', 'Pending')}")
+    lines.append(f"{'IP:':<{w}}{pod.ip}")
+    lines.append("IPs:" if pod.ip else "IPs:              <none>")
+    if pod.ip:
+        lines.append(f"  IP:  {pod.ip}")
+    if pod.owner is not None:
+        lines.append(f"Controlled By:  {pod.owner.kind}/{pod.owner.name}")
+    statuses = {cs["name"]: cs for cs in st.get("containerStatuses") or []}
+    lines.append("Containers:")
+    for c in pod.spec.get("containers") or []:
+        cs = statuses.get(c["name"], {})
+        lines.append(f"  {c['name']}:")
+        lines.append(f"    Container ID:   {cs.get('containerID', '')}")
+        lines.append(f"    Image:          {c.get('image')}")
+        lines.append(f"    Image ID:       {cs.get('imageID', '')}")
+        ports = c.get("ports") or []
+        lines.append(
+            f"    Port:           {', '.join(str(p['containerPort']) + '/' + p.get('protocol', 'TCP') for p in ports) or '<none>'}"
+        )
+        lines.append(
+            f"    Host Port:      {', '.join(str(p.get('hostPort', 0)) + '/' + p.get('protocol', 'TCP') for p in ports) or '<none>'}"
+        )
+        if c.get("command"):
+            lines.append("    Command:")
+            lines += [f"      {x}" for x in c["command"]]
+        if c.get("args"):
+            lines.append("    Args:")
+            lines += [f"      {x}" for x in c["args"]]
+        lines += _container_state(
+            "State:", cs.get("state") or {"waiting": {"reason": "ContainerCreating"}}
+        )
+        last = cs.get("lastState") or {}
+        if last:
+            lines += _container_state("Last State:", last)
+        lines.append(f"    Ready:          {'True' if cs.get('ready') else 'False'}")
+        lines.append(f"    Restart Count:  {cs.get('restartCount', 0)}")
+        res = c.get("resources") or {}
+        for group in ("limits", "requests"):
+            if res.get(group):
+                lines.append(f"    {group.capitalize()}:")
+                lines += [f"      {k}:  {v}" for k, v in sorted(res[group].items())]
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            p = c.get(probe)
+            if p:
+                lines.append(f"    {probe.replace('Probe', '').capitalize()}:  {_probe_text(p)}")
+        env = c.get("env") or []
+        lines.append("    Environment:    <none>" if not env else "    Environment:")
+        lines += [f"      {e.get('name')}:  {e.get('value', '')}" for e in env]
+        lines.append("    Mounts:         <none>")
+    lines.append("Conditions:")
+    conds = st.get("conditions") or []
+    if conds:
+        order = [
+            "PodReadyToStartContainers",
+            "Initialized",
+            "Ready",
+            "ContainersReady",
+            "PodScheduled",
+        ]
+        rows = [
+            [c["type"], c["status"]]
+            for c in sorted(
+                conds, key=lambda c: order.index(c["type"]) if c["type"] in order else 9
+            )
+        ]
+        lines += [
+            "  " + r
+            for r in dtable(
+                ["Type", "Status"],
+                rows,
+            ).splitlines()
+        ]
+    lines.append("Volumes:                     <none>")
+    lines.append(f"QoS Class:                   {st.get('qosClass', 'BestEffort')}")
+    sel = pod.spec.get("nodeSelector") or {}
+    lines.append(
+        f"Node-Selectors:              {','.join(f'{k}={v}' for k, v in sorted(sel.items())) or '<none>'}"
+    )
+    tols = _tolerations(pod.spec)
+    lines.append(f"Tolerations:                 {tols[0] if tols else '<none>'}")
+    lines += [f"                             {t}" for t in tols[1:]]
+    lines += events_block(state, pod)
+    return "\n".join(lines)
+
+
+def _probe_text(p: dict[str, Any]) -> str:
+    if "httpGet" in p:
+        h = p["httpGet"]
+        kind = f"http-get {h.get('scheme', 'HTTP').lower()}://:{h.get('port')}{h.get('path', '/')}"
+    elif "tcpSocket" in p:
+        kind = f"tcp-socket :{p['tcpSocket'].get('port')}"
+    elif "exec" in p:
+        kind = "exec [" + " ".join(p["exec"].get("command") or []) + "]"
+    else:
+        kind = "grpc"
+    return (
+        f"{kind} delay={p.get('initialDelaySeconds', 0)}s timeout={p.get('timeoutSeconds', 1)}s "
+        f"period={p.get('periodSeconds', 10)}s #success={p.get('successThreshold', 1)} #failure={p.get('failureThreshold', 3)}"
+    )
+
+
+def _container_state(label: str, state: dict[str, Any]) -> list[str]:
+    pad = f"    {label:<16}"
+    if "running" in state:
+        return [
+            f"{pad}Running",
+            f"      Started:      {rfc1123(state['running'].get('startedAt', 0))}",
+        ]
+    if "terminated" in state:
+        t = state["terminated"]
+        out = [
+            f"{pad}Terminated",
+            f"      Reason:       {t.get('reason', '')}",
+            f"      Exit Code:    {t.get('exitCode')}",
+        ]
+        if t.get("startedAt") is not None:
+            out.append(f"      Started:      {rfc1123(t['startedAt'])}")
+        if t.get("finishedAt") is not None:
+            out.append(f"      Finished:     {rfc1123(t['finishedAt'])}")
+        return out
+    w = state.get("waiting") or {}
+    out = [f"{pad}Waiting", f"      Reason:       {w.get('reason', '')}"]
+    if w.get("message"):
+        out.append(f"      Message:      {w['message']}")
+    return out
+
+
+def allocated(state: ClusterState, node: Node) -> dict[str, tuple[int, int]]:
+    """Requests and limits of the non-terminated pods on a node: cpu (m) and memory (bytes)."""
+    req_c = req_m = lim_c = lim_m = 0
+    for p in state.pods_on(node.name):
+        if p.terminal:
+            continue
+        for c in p.spec.get("containers") or []:
+            res = c.get("resources") or {}
+            r, lm = res.get("requests") or {}, res.get("limits") or {}
+            req_c += milli_value(r["cpu"]) if "cpu" in r else 0
+            req_m += int_value(r["memory"]) if "memory" in r else 0
+            lim_c += milli_value(lm["cpu"]) if "cpu" in lm else 0
+            lim_m += int_value(lm["memory"]) if "memory" in lm else 0
+    return {"cpu": (req_c, lim_c), "memory": (req_m, lim_m)}
+
+
+def describe_node(state: ClusterState, node: Node) -> str:
+    w = 20
+    lines = [f"{'Name:':<{w}}{node.name}", f"{'Roles:':<{w}}{node_roles(node)}"]
+    lines += _map_lines("Labels:", node.labels, w)
+    lines += _map_lines("Annotations:", node.annotations, w)
+    lines.append(f"{'CreationTimestamp:':<{w}}{rfc1123(node.created)}")
+    taints = node.taints
+    tt = [f"{t['key']}{'=' + t['value'] if t.get('value') else ''}:{t['effect']}" for t in taints]
+    lines.append(f"{'Taints:':<{w}}{tt[0] if tt else '<none>'}")
+    lines += [f"{'':<{w}}{t}" for t in tt[1:]]
+    lines.append(f"{'Unschedulable:':<{w}}{'true' if node.unschedulable else 'false'}")
+    lines.append("Conditions:")
+    rows = [["----", "------", "-----------------", "------------------", "------", "-------"]]
+    for c in node.status.get("conditions") or []:
+        rows.append(
+            [
+                c["type"],
+                c["status"],
+                rfc1123(c.get("lastHeartbeatTime", 0)),
+                rfc1123(c.get("lastTransitionTime", 0)),
+                c.get("reason", ""),
+                c.get("message", ""),
+            ]
+        )
+    lines += [
+        "  " + r
+        for r in dtable(
+            ["Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"], rows
+        ).splitlines()
+    ]
+    lines.append("Addresses:")
+    addrs = node.status.get("addresses") or []
+    aw = max((len(a["type"]) for a in addrs), default=0) + 3
+    lines += [f"  {a['type'] + ':':<{aw}}{a['address']}" for a in addrs]
+    for label in ("capacity", "allocatable"):
+        lines.append(f"{label.capitalize()}:")
+        lines += [
+            f"  {k}:{' ' * max(1, 19 - len(k))}{v}"
+            for k, v in sorted((node.status.get(label) or {}).items())
+        ]
+    info = node.status.get("nodeInfo") or {}
+    lines += [
+        "System Info:",
+        f"  Kernel Version:             {info.get('kernelVersion', '')}",
+        f"  OS Image:                   {info.get('osImage', '')}",
+        f"  Operating System:           {info.get('operatingSystem', '')}",
+        f"  Architecture:               {info.get('architecture', '')}",
+        f"  Container Runtime Version:  {info.get('containerRuntimeVersion', '')}",
+        f"  Kubelet Version:            {info.get('kubeletVersion', '')}",
+    ]
+    lines.append(f"{'PodCIDR:':<{w}}{node.spec.get('podCIDR', '')}")
+    lines.append(f"{'PodCIDRs:':<{w}}{','.join(node.spec.get('podCIDRs') or [])}")
+    pods = [p for p in state.pods_on(node.name) if not p.terminal]
+    lines.append(f"Non-terminated Pods:          ({len(pods)} in total)")
+    prow = [
+        [
+            "---------",
+            "----",
+            "------------",
+            "----------",
+            "---------------",
+            "-------------",
+            "---",
+        ]
+    ]
+    for p in sorted(pods, key=lambda p: (p.namespace, p.name)):
+        cpu_r = sum(
+            milli_value(((c.get("resources") or {}).get("requests") or {}).get("cpu", 0))
+            for c in p.spec.get("containers") or []
+        )
+        cpu_l = sum(
+            milli_value(((c.get("resources") or {}).get("limits") or {}).get("cpu", 0))
+            for c in p.spec.get("containers") or []
+        )
+        mem_r = sum(
+            int_value(((c.get("resources") or {}).get("requests") or {}).get("memory", 0))
+            for c in p.spec.get("containers") or []
+        )
+        mem_l = sum(
+            int_value(((c.get("resources") or {}).get("limits") or {}).get("memory", 0))
+            for c in p.spec.get("containers") or []
+        )
+        prow.append(
+            [
+                p.namespace,
+                p.name,
+                _pct(cpu_r, node.alloc_cpu, format_cpu),
+                _pct(cpu_l, node.alloc_cpu, format_cpu),
+                _pct(mem_r, node.alloc_mem, format_memory),
+                _pct(mem_l, node.alloc_mem, format_memory),
+                human_duration(state.now - p.created),
+            ]
+        )
+    if pods:
+        lines += [
+            "  " + r
+            for r in dtable(
+                [
+                    "Namespace",
+                    "Name",
+                    "CPU Requests",
+                    "CPU Limits",
+                    "Memory Requests",
+                    "Memory Limits",
+                    "Age",
+                ],
+                prow,
+            ).splitlines()
+        ]
+    a = allocated(state, node)
+    lines.append("Allocated resources:")
+    lines.append("  (Total limits may be over 100 percent, i.e., overcommitted.)")
+    arows = [
+        ["--------", "--------", "------"],
+        [
+            "cpu",
+            _pct(a["cpu"][0], node.alloc_cpu, format_cpu),
+            _pct(a["cpu"][1], node.alloc_cpu, format_cpu),
+        ],
+        [
+            "memory",
+            _pct(a["memory"][0], node.alloc_mem, format_memory),
+            _pct(a["memory"][1], node.alloc_mem, format_memory),
+        ],
+    ]
+    lines += [
+        "  " + r
+        for r in dtable(
+            ["Resource", "Requests", "Limits"],
+            arows,
+        ).splitlines()
+    ]
+    lines += events_block(state, node)
+    return "\n".join(lines)
+
+
+def _pct(v: int, total: int, fmt: Any) -> str:
+    pct = int(v * 100 / total) if total else 0
+    return f"{fmt(v)} ({pct}%)"
+
+
+def describe_deployment(state: ClusterState, d: Deployment) -> str:
+    w = 24
+    st = d.status
+    strategy = d.spec.get("strategy") or {}
+    lines = [
+        f"{'Name:':<{w}}{d.name}",
+        f"{'Namespace:':<{w}}{d.namespace}",
+        f"{'CreationTimestamp:':<{w}}{rfc1123(d.created)}",
+    ]
+    lines += _map_lines("Labels:", d.labels, w)
+    lines += _map_lines(
+        "Annotations:",
+        {
+            k: v
+            for k, v in d.annotations.items()
+            if k != "kubectl.kubernetes.io/last-applied-configuration"
+        },
+        w,
+    )
+    lines.append(f"{'Selector:':<{w}}{_selector_text(d.spec.get('selector'))}")
+    lines.append(
+        f"{'Replicas:':<{w}}{d.replicas} desired | {st.get('updatedReplicas', 0)} updated | {st.get('replicas', 0)} total | {st.get('availableReplicas', 0)} available | {st.get('unavailableReplicas', 0)} unavailable"
+    )
+    lines.append(f"{'StrategyType:':<{w}}{strategy.get('type', 'RollingUpdate')}")
+    lines.append(f"{'MinReadySeconds:':<{w}}{d.spec.get('minReadySeconds', 0)}")
+    if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+        ru = strategy.get("rollingUpdate") or {}
+        lines.append(
+            f"RollingUpdateStrategy:  {ru.get('maxUnavailable', '25%')} max unavailable, {ru.get('maxSurge', '25%')} max surge"
+        )
+    tpl = d.spec.get("template") or {}
+    lines.append("Pod Template:")
+    lines += ["  " + x for x in _map_lines("Labels:", (tpl.get("metadata") or {}).get("labels"), 9)]
+    lines.append("  Containers:")
+    for c in (tpl.get("spec") or {}).get("containers") or []:
+        lines.append(f"   {c['name']}:")
+        lines.append(f"    Image:      {c.get('image')}")
+        ports = c.get("ports") or []
+        lines.append(
+            f"    Port:       {', '.join(str(p['containerPort']) + '/' + p.get('protocol', 'TCP') for p in ports) or '<none>'}"
+        )
+    conds = st.get("conditions") or []
+    lines.append("Conditions:")
+    if conds:
+        rows = [["----", "------", "------"]] + [
+            [c["type"], c["status"], c.get("reason", "")] for c in conds
+        ]
+        lines += [
+            "  " + r
+            for r in dtable(
+                ["Type", "Status", "Reason"],
+                rows,
+            ).splitlines()
+        ]
+    from .controllers.deployment import find_new_rs
+
+    rss = state.replicasets_of(d.uid)
+    new_rs = find_new_rs(d, rss)
+    old = [rs for rs in rss if rs is not new_rs and rs.replicas > 0]
+    fmt = lambda rs: f"{rs.name} ({rs.status.get('replicas', 0)}/{rs.replicas} replicas created)"  # noqa: E731
+    lines.append(f"{'OldReplicaSets:':<{w}}{', '.join(fmt(rs) for rs in old) or '<none>'}")
+    lines.append(f"{'NewReplicaSet:':<{w}}{fmt(new_rs) if new_rs else '<none>'}")
+    lines += events_block(state, d)
+    return "\n".join(lines)
+
+
+def describe_replicaset(state: ClusterState, rs: ReplicaSet) -> str:
+    w = 14
+    lines = [
+        f"{'Name:':<{w}}{rs.name}",
+        f"{'Namespace:':<{w}}{rs.namespace}",
+        f"{'Selector:':<{w}}{_selector_text(rs.spec.get('selector'))}",
+    ]
+    lines += _map_lines("Labels:", rs.labels, w)
+    lines += _map_lines("Annotations:", rs.annotations, w)
+    if rs.owner:
+        lines.append(f"Controlled By:  {rs.owner.kind}/{rs.owner.name}")
+    lines.append(
+        f"{'Replicas:':<{w}}{rs.status.get('replicas', 0)} current / {rs.replicas} desired"
+    )
+    pods = state.pods_of(rs.uid)
+    phases = {
+        ph: sum(1 for p in pods if p.phase == ph)
+        for ph in ("Running", "Pending", "Succeeded", "Failed")
+    }
+    lines.append(
+        f"Pods Status:  {phases['Running']} Running / {phases['Pending']} Waiting / {phases['Succeeded']} Succeeded / {phases['Failed']} Failed"
+    )
+    lines += events_block(state, rs)
+    return "\n".join(lines)
+
+
+def describe_service(state: ClusterState, svc: Service) -> str:
+    w = 25
+    sel = svc.spec.get("selector") or {}
+    lines = [f"{'Name:':<{w}}{svc.name}", f"{'Namespace:':<{w}}{svc.namespace}"]
+    lines += _map_lines("Labels:", svc.labels, w)
+    lines += _map_lines(
+        "Annotations:",
+        {
+            k: v
+            for k, v in svc.annotations.items()
+            if k != "kubectl.kubernetes.io/last-applied-configuration"
+        },
+        w,
+    )
+    lines.append(
+        f"{'Selector:':<{w}}{','.join(f'{k}={v}' for k, v in sorted(sel.items())) or '<none>'}"
+    )
+    lines.append(f"{'Type:':<{w}}{svc.spec.get('type', 'ClusterIP')}")
+    lines.append(f"{'IP Family Policy:':<{w}}SingleStack")
+    lines.append(f"{'IP Families:':<{w}}IPv4")
+    lines.append(f"{'IP:':<{w}}{svc.spec.get('clusterIP', '<none>')}")
+    lines.append(f"{'IPs:':<{w}}{svc.spec.get('clusterIP', '<none>')}")
+    for p in svc.spec.get("ports") or []:
+        name = p.get("name") or "<unset>"
+        lines.append(f"{'Port:':<{w}}{name}  {p.get('port')}/{p.get('protocol', 'TCP')}")
+        lines.append(f"{'TargetPort:':<{w}}{p.get('targetPort')}/{p.get('protocol', 'TCP')}")
+        if p.get("nodePort"):
+            lines.append(f"{'NodePort:':<{w}}{name}  {p['nodePort']}/{p.get('protocol', 'TCP')}")
+    eps = svc.endpoints
+    lines.append(f"{'Endpoints:':<{w}}{','.join(eps) if eps else '<none>'}")
+    lines.append(f"{'Session Affinity:':<{w}}{svc.spec.get('sessionAffinity', 'None')}")
+    lines.append(
+        f"{'Internal Traffic Policy:':<{w}}{svc.spec.get('internalTrafficPolicy', 'Cluster')}"
+    )
+    lines += events_block(state, svc)
+    return "\n".join(lines)
+
+
+def describe(state: ClusterState, kind: str, namespace: str, name: str) -> str:
+    obj = state.get(kind, namespace, name)
+    if obj is None:
+        raise KeyError(name)
+    if isinstance(obj, Pod):
+        return describe_pod(state, obj)
+    if isinstance(obj, Node):
+        return describe_node(state, obj)
+    if isinstance(obj, Deployment):
+        return describe_deployment(state, obj)
+    if isinstance(obj, ReplicaSet):
+        return describe_replicaset(state, obj)
+    if isinstance(obj, Service):
+        return describe_service(state, obj)
+    w = 12
+    return "\n".join(
+        [
+            f"{'Name:':<{w}}{obj.name}",
+            *_map_lines("Labels:", obj.labels, w),
+            f"{'Status:':<{w}}{obj.status.get('phase', 'Active')}",
+        ]
+    )
+
+
+def event_json(e: Event, now: float) -> dict[str, Any]:
+    return {
+        "time": e.last,
+        "type": e.type,
+        "reason": e.reason,
+        "object": e.object,
+        "message": e.message,
+        "count": e.count,
+    }

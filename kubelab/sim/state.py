@@ -1,0 +1,421 @@
+"""ClusterState: every object of one cluster, its clock, and what changed this tick.
+
+Components never assign into the dicts directly: they go through ``add``, ``touch`` and
+``remove``, which keep the indexes (pods by node, pods by owner), bump the
+resource version, record the change for the delta and enqueue the keys of the
+controllers that must look again (level-triggered, like informers feeding work queues).
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from .clock import Clock
+from .objects import Deployment, Event, KObject, Namespace, Node, Pod, ReplicaSet, Service
+
+MAX_EVENTS = 1000  # like an event TTL: the newest 1,000 events are kept
+MAX_DECISIONS = 2000  # scheduler decision records kept (newest pods)
+MAX_PODS_PER_CLUSTER = 20000
+
+QUEUES = (
+    "node",
+    "taint",
+    "deployment",
+    "replicaset",
+    "scheduler",
+    "kubelet",
+    "endpoints",
+    "podgc",
+    "gc",
+)
+
+
+@dataclass
+class Timer:
+    """Something due at a simulated time: wakes ``queue`` for ``key``; labelled ones are shown."""
+
+    at: float
+    queue: str
+    key: Any
+    label: str = ""
+    obj: str = ""  # "node/worker-2" or "pod/default/web-x": what the countdown is drawn on
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "queue": self.queue,
+            "key": list(self.key) if isinstance(self.key, tuple) else self.key,
+            "label": self.label,
+            "obj": self.obj,
+        }
+
+
+class ClusterState:
+    def __init__(self, *, seed: int = 0, name: str = "demo") -> None:
+        self.name = name
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.clock = Clock()
+        self.rv = 0
+        self.namespaces: dict[str, Namespace] = {}
+        self.nodes: dict[str, Node] = {}
+        self.pods: dict[tuple[str, str], Pod] = {}
+        self.replicasets: dict[tuple[str, str], ReplicaSet] = {}
+        self.deployments: dict[tuple[str, str], Deployment] = {}
+        self.services: dict[tuple[str, str], Service] = {}
+        self.events: OrderedDict[tuple[str, ...], Event] = OrderedDict()
+        self.event_seq = 0
+        self.pods_by_node: dict[str, dict[tuple[str, str], Pod]] = {}
+        self.pods_by_owner: dict[str, dict[tuple[str, str], Pod]] = {}
+        self.rs_by_owner: dict[str, dict[tuple[str, str], ReplicaSet]] = {}
+        self.timers: dict[tuple[str, Any], Timer] = {}
+        self._heap: list[tuple[float, str, Any]] = []
+        self.queues: dict[str, dict[Any, None]] = {q: {} for q in QUEUES}
+        self.decisions: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # Change tracking for one tick (see control_loop): kind -> key -> object.
+        self.changed: dict[tuple[str, Any], KObject] = {}
+        self.removed: dict[tuple[str, Any], KObject] = {}
+        self.new_events: dict[tuple[str, ...], Event] = {}
+        self.activity: set[str] = set()  # control-plane components that acted
+        self.binds: list[tuple[str, str]] = []  # (pod key "ns/name", node) bound this tick
+        self.sched_gen = 0  # bumped when something could make a pending pod schedulable
+        self.sched_gen_seen = 0
+        self.unschedulable: dict[tuple[str, str], None] = {}
+        self.sim_start_index = 0  # the scheduler's nextStartNodeIndex
+        self.image_nodes: dict[str, int] = {}  # image -> number of nodes that have it
+        self.node_index = 0  # next node number for pod CIDRs
+        self.service_ips: set[str] = set()
+        self.node_ports: set[int] = set()
+
+    # ----- time --------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.clock.time
+
+    # ----- identity ----------------------------------------------------------------------
+    def new_uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def next_rv(self) -> int:
+        self.rv += 1
+        return self.rv
+
+    # ----- lookups -----------------------------------------------------------------------
+    def store(self, kind: str) -> dict[Any, Any]:
+        return {
+            "Namespace": self.namespaces,
+            "Node": self.nodes,
+            "Pod": self.pods,
+            "ReplicaSet": self.replicasets,
+            "Deployment": self.deployments,
+            "Service": self.services,
+        }[kind]
+
+    def get(self, kind: str, namespace: str, name: str) -> KObject | None:
+        st = self.store(kind)
+        return st.get(name if kind in ("Node", "Namespace") else (namespace, name))
+
+    @staticmethod
+    def store_key(obj: KObject) -> Any:
+        return obj.name if not obj.namespaced else (obj.namespace, obj.name)
+
+    def pods_of(self, owner_uid: str) -> list[Pod]:
+        return list(self.pods_by_owner.get(owner_uid, {}).values())
+
+    def replicasets_of(self, owner_uid: str) -> list[ReplicaSet]:
+        return list(self.rs_by_owner.get(owner_uid, {}).values())
+
+    def pods_on(self, node: str) -> list[Pod]:
+        return list(self.pods_by_node.get(node, {}).values())
+
+    # ----- writes ------------------------------------------------------------------------
+    def add(self, obj: KObject) -> KObject:
+        """Create an object (the API server's create): uid, resourceVersion, timestamps, indexes."""
+        if not obj.uid:
+            obj.uid = self.new_uid()
+        if not obj.created:
+            obj.created = self.now
+        obj.resource_version = self.next_rv()
+        key = self.store_key(obj)
+        self.store(obj.kind)[key] = obj
+        self._index(obj)
+        self.changed[(obj.kind, key)] = obj
+        self.removed.pop((obj.kind, key), None)
+        self._enqueue_for(obj)
+        self.activity.add("apiserver")
+        return obj
+
+    def touch(self, obj: KObject) -> None:
+        """Record that an object was updated in place."""
+        obj.resource_version = self.next_rv()
+        self.changed[(obj.kind, self.store_key(obj))] = obj
+        self._enqueue_for(obj)
+        self.activity.add("apiserver")
+
+    def touch_quiet(self, obj: KObject) -> None:
+        """Record a change that no controller needs to react to (a node's image cache)."""
+        obj.resource_version = self.next_rv()
+        self.changed[(obj.kind, self.store_key(obj))] = obj
+
+    def remove(self, obj: KObject) -> None:
+        """Delete an object from the store for good (after finalisation)."""
+        key = self.store_key(obj)
+        if self.store(obj.kind).pop(key, None) is None:
+            return
+        self._unindex(obj)
+        self.changed.pop((obj.kind, key), None)
+        self.removed[(obj.kind, key)] = obj
+        self._enqueue_for(obj)
+        self.activity.add("apiserver")
+        if isinstance(obj, Deployment | ReplicaSet):
+            self.queues["gc"][obj.uid] = None
+        if isinstance(obj, Pod):
+            self.decisions.pop(obj.uid, None)
+            self.unschedulable.pop(obj.key, None)
+            self.clear_timers_for("pod", obj.key)
+            self.sched_gen += 1
+
+    def delete_pod(self, pod: Pod, grace: int | None = None) -> None:
+        """The API server's graceful delete: set deletionTimestamp, or remove an unbound pod at once."""
+        if pod.deleted is not None:
+            if grace is not None and pod.grace is not None and grace < pod.grace:
+                pod.grace = grace
+                self.touch(pod)
+            return
+        if not pod.node_name or pod.node_name not in self.nodes or (grace == 0 and pod.terminal):
+            self.remove(pod)
+            return
+        if grace is None:
+            grace = int(pod.spec.get("terminationGracePeriodSeconds", 30))
+        pod.deleted = self.now
+        pod.grace = grace
+        self.touch(pod)
+        self.sched_gen += 1
+
+    def bind(self, pod: Pod, node: Node) -> None:
+        pod.spec["nodeName"] = node.name
+        self.pods_by_node.setdefault(node.name, {})[pod.key] = pod
+        self._account(node, pod, +1)
+        self.binds.append((f"{pod.namespace}/{pod.name}", node.name))
+        self.touch(pod)
+
+    def _account(self, node: Node, pod: Pod, sign: int) -> None:
+        node.req_cpu += sign * pod.req_cpu
+        node.req_mem += sign * pod.req_mem
+        node.nz_cpu += sign * pod.nz_cpu
+        node.nz_mem += sign * pod.nz_mem
+        node.pod_count += sign
+        for hp in pod.host_ports:
+            if sign > 0:
+                node.used_ports.add(hp)
+            else:
+                node.used_ports.discard(hp)
+
+    def _index(self, obj: KObject) -> None:
+        if isinstance(obj, Pod):
+            if obj.owner is not None:
+                self.pods_by_owner.setdefault(obj.owner.uid, {})[obj.key] = obj
+            if obj.node_name:
+                self.pods_by_node.setdefault(obj.node_name, {})[obj.key] = obj
+                node = self.nodes.get(obj.node_name)
+                if node is not None:
+                    self._account(node, obj, +1)
+        elif isinstance(obj, ReplicaSet) and obj.owner is not None:
+            self.rs_by_owner.setdefault(obj.owner.uid, {})[obj.key] = obj
+        elif isinstance(obj, Node):
+            self.pods_by_node.setdefault(obj.name, {})
+            for pod in self.pods_by_node[obj.name].values():
+                self._account(obj, pod, +1)
+
+    def _unindex(self, obj: KObject) -> None:
+        if isinstance(obj, Pod):
+            if obj.owner is not None:
+                owned = self.pods_by_owner.get(obj.owner.uid)
+                if owned is not None:
+                    owned.pop(obj.key, None)
+                    if not owned:
+                        del self.pods_by_owner[obj.owner.uid]
+            if obj.node_name:
+                on_node = self.pods_by_node.get(obj.node_name)
+                if on_node is not None and on_node.pop(obj.key, None) is not None:
+                    node = self.nodes.get(obj.node_name)
+                    if node is not None:
+                        self._account(node, obj, -1)
+        elif isinstance(obj, ReplicaSet) and obj.owner is not None:
+            owned_rs = self.rs_by_owner.get(obj.owner.uid)
+            if owned_rs is not None:
+                owned_rs.pop(obj.key, None)
+
+    def _enqueue_for(self, obj: KObject) -> None:
+        q = self.queues
+        if isinstance(obj, Pod):
+            if obj.owner is not None and obj.owner.kind == "ReplicaSet":
+                q["replicaset"][(obj.namespace, obj.owner.name)] = None
+            if not obj.node_name:
+                q["scheduler"][obj.key] = None
+            else:
+                q["kubelet"][obj.key] = None
+                q["taint"][obj.node_name] = None
+            q["endpoints"][obj.namespace] = None
+        elif isinstance(obj, ReplicaSet):
+            q["replicaset"][obj.key] = None
+            if obj.owner is not None:
+                q["deployment"][(obj.namespace, obj.owner.name)] = None
+        elif isinstance(obj, Deployment):
+            q["deployment"][obj.key] = None
+        elif isinstance(obj, Node):
+            q["node"][obj.name] = None
+            q["taint"][obj.name] = None
+            q["podgc"][obj.name] = None
+            self.sched_gen += 1
+        elif isinstance(obj, Service):
+            q["endpoints"][obj.namespace] = None
+
+    def enqueue(self, queue: str, key: Any) -> None:
+        self.queues[queue][key] = None
+
+    def take(self, queue: str) -> list[Any]:
+        items = list(self.queues[queue])
+        self.queues[queue].clear()
+        return items
+
+    def pending_work(self) -> bool:
+        return any(self.queues.values())
+
+    def enqueue_all(self) -> None:
+        """Level-triggered full resync (after loading a stored cluster)."""
+        for node in self.nodes.values():
+            self._enqueue_for(node)
+        for obj in (
+            list(self.deployments.values())
+            + list(self.replicasets.values())
+            + list(self.services.values())
+        ):
+            self._enqueue_for(obj)
+        for pod in self.pods.values():
+            self._enqueue_for(pod)
+
+    # ----- timers ------------------------------------------------------------------------
+    def set_timer(
+        self, queue: str, key: Any, at: float, label: str = "", obj: str = "", slot: str = ""
+    ) -> None:
+        tkey = (queue + slot, key)
+        old = self.timers.get(tkey)
+        if old is not None and old.at == at and old.label == label:
+            return
+        self.timers[tkey] = Timer(at, queue, key, label, obj)
+        heapq.heappush(self._heap, (at, queue + slot, key))
+
+    def clear_timer(self, queue: str, key: Any, slot: str = "") -> None:
+        self.timers.pop((queue + slot, key), None)
+
+    def clear_timers_for(self, queue: str, key: Any) -> None:
+        for tkey in [t for t in self.timers if t[1] == key and t[0].startswith(queue)]:
+            del self.timers[tkey]
+
+    def next_timer_at(self) -> float | None:
+        heap = self._heap
+        while heap:
+            at, qslot, key = heap[0]
+            t = self.timers.get((qslot, key))
+            if t is None or t.at != at:
+                heapq.heappop(heap)
+                continue
+            return at
+        return None
+
+    def fire_due_timers(self) -> int:
+        """Enqueue the work of every timer that is due now; returns how many fired."""
+        fired = 0
+        heap = self._heap
+        now = self.now
+        while heap and heap[0][0] <= now + 1e-9:
+            at, qslot, key = heapq.heappop(heap)
+            t = self.timers.get((qslot, key))
+            if t is None or t.at != at:
+                continue
+            del self.timers[(qslot, key)]
+            self.queues[t.queue][key] = None
+            fired += 1
+        return fired
+
+    def rebuild_timer_heap(self) -> None:
+        self._heap = [(t.at, qslot, key) for (qslot, key), t in self.timers.items()]
+        heapq.heapify(self._heap)
+
+    # ----- events ------------------------------------------------------------------------
+    def record(
+        self, obj: KObject, type_: str, reason: str, message: str, source: str, field_path: str = ""
+    ) -> Event:
+        """Record an Event; a repeat of the same event only bumps count and last seen."""
+        ns = obj.namespace if obj.namespaced else "default"
+        probe = Event(
+            ns,
+            "",
+            obj.kind,
+            obj.name,
+            obj.uid,
+            type_,
+            reason,
+            message,
+            source,
+            self.now,
+            self.now,
+            field_path=field_path,
+        )
+        key = probe.dedupe_key
+        self.event_seq += 1
+        ev = self.events.get(key)
+        if ev is not None:
+            ev.count += 1
+            ev.last = self.now
+            ev.seq = self.event_seq
+            self.events.move_to_end(key)
+        else:
+            probe.name = f"{obj.name}.{self.rng.getrandbits(64):016x}"
+            probe.seq = self.event_seq
+            ev = probe
+            self.events[key] = ev
+            while len(self.events) > MAX_EVENTS:
+                self.events.popitem(last=False)
+        self.new_events[key] = ev
+        return ev
+
+    def event_list(self) -> list[Event]:
+        return list(self.events.values())
+
+    def events_for(self, obj: KObject) -> list[Event]:
+        return [e for e in self.events.values() if e.obj_uid == obj.uid and e.kind == obj.kind]
+
+    # ----- scheduler decision records -----------------------------------------------------
+    def keep_decision(self, pod: Pod, record: dict[str, Any]) -> None:
+        self.decisions[pod.uid] = record
+        self.decisions.move_to_end(pod.uid)
+        while len(self.decisions) > MAX_DECISIONS:
+            self.decisions.popitem(last=False)
+
+    # ----- tick bookkeeping ----------------------------------------------------------------
+    def reset_changes(self) -> None:
+        self.changed = {}
+        self.removed = {}
+        self.new_events = {}
+        self.activity = set()
+        self.binds = []
+
+    def all_objects(self) -> list[KObject]:
+        out: list[KObject] = []
+        for st in (
+            self.namespaces,
+            self.nodes,
+            self.deployments,
+            self.replicasets,
+            self.pods,
+            self.services,
+        ):
+            out.extend(st.values())
+        return out

@@ -1,0 +1,143 @@
+"""kubectl's columns: HumanDuration (§10.15), pod STATUS/READY/RESTARTS (§10.20), node STATUS (§10.19)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubelab.sim.objects import Node, Pod
+from kubelab.sim.printers import human_duration, node_status, pod_columns, table
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (1, "1s"),
+        (70, "70s"),
+        (119.999, "119s"),
+        (120, "2m"),
+        (121, "2m1s"),
+        (190, "3m10s"),
+        (599.999, "9m59s"),
+        (600, "10m"),
+        (601, "10m"),
+        (4200, "70m"),
+        (179.99 * 60, "179m"),
+        (3 * 3600, "3h"),
+        (3 * 3600 + 60, "3h1m"),
+        (8 * 3600 + 59 * 60, "8h"),
+        (47 * 3600, "47h"),
+        (48 * 3600, "2d"),
+        (49 * 3600, "2d1h"),
+        ((8 * 24 + 2) * 3600, "8d"),
+        (367 * 86400, "367d"),
+        ((2 * 365 + 1) * 86400 + 3600, "2y1d"),
+        ((8 * 365) * 86400 + 7200, "8y"),
+        (-2, "<invalid>"),
+        (0, "0s"),
+    ],
+)
+def test_human_duration(seconds, text):
+    """duration_test.go HumanDuration cases (fidelity §10.15)."""
+    assert human_duration(seconds) == text
+
+
+def node(ready: str | None, unschedulable: bool = False) -> Node:
+    conds = [] if ready is None else [{"type": "Ready", "status": ready}]
+    return Node(
+        name="n",
+        spec={"unschedulable": unschedulable},
+        status={"conditions": conds, "allocatable": {"cpu": "1", "memory": "1Gi", "pods": "10"}},
+    )
+
+
+def test_node_status_text():
+    """printNode (fidelity §10.19)."""
+    assert node_status(node("Unknown", True)) == "NotReady,SchedulingDisabled"
+    assert node_status(node("True", True)) == "Ready,SchedulingDisabled"
+    assert node_status(node(None)) == "Unknown"
+    assert node_status(node("False")) == "NotReady"
+
+
+def cs(
+    name: str, state: dict, ready: bool = False, restarts: int = 0, last: dict | None = None
+) -> dict:
+    return {
+        "name": name,
+        "state": state,
+        "ready": ready,
+        "restartCount": restarts,
+        "lastState": last or {},
+    }
+
+
+def test_crashloop_first_container_wins():
+    """First container CrashLoopBackOff, second running: CrashLoopBackOff, READY 1/2 (fidelity §10.20)."""
+    p = Pod(
+        name="p",
+        spec={"containers": [{"name": "a"}, {"name": "b"}]},
+        status={
+            "phase": "Running",
+            "containerStatuses": [
+                cs("a", {"waiting": {"reason": "CrashLoopBackOff"}}),
+                cs("b", {"running": {}}, ready=True),
+            ],
+        },
+    )
+    assert pod_columns(p, 100)[:2] == ("1/2", "CrashLoopBackOff")
+
+
+def test_init_progress():
+    """Init container 0 of 2 not finished: Init:0/2 (fidelity §10.20)."""
+    p = Pod(
+        name="p",
+        spec={"initContainers": [{"name": "i1"}, {"name": "i2"}], "containers": [{"name": "a"}]},
+        status={
+            "phase": "Pending",
+            "initContainerStatuses": [
+                cs("i1", {"running": {}}),
+                cs("i2", {"waiting": {"reason": "PodInitializing"}}),
+            ],
+            "containerStatuses": [cs("a", {"waiting": {"reason": "PodInitializing"}})],
+        },
+    )
+    assert pod_columns(p, 0)[1] == "Init:0/2"
+
+
+def test_terminating():
+    """deletionTimestamp set, phase Running: Terminating (fidelity §10.20)."""
+    p = Pod(
+        name="p",
+        deleted=5.0,
+        spec={"containers": [{"name": "a"}]},
+        status={"phase": "Running", "containerStatuses": [cs("a", {"running": {}}, ready=True)]},
+    )
+    assert pod_columns(p, 10)[1] == "Terminating"
+
+
+def test_restarts_with_age():
+    """5 restarts, last one 30 s ago: "5 (30s ago)" (fidelity §10.20)."""
+    p = Pod(
+        name="p",
+        spec={"containers": [{"name": "a"}]},
+        status={
+            "phase": "Running",
+            "containerStatuses": [
+                cs(
+                    "a",
+                    {"running": {}},
+                    ready=True,
+                    restarts=5,
+                    last={"terminated": {"exitCode": 1, "finishedAt": 70.0}},
+                )
+            ],
+        },
+    )
+    assert pod_columns(p, 100) == ("1/1", "Running", "5 (30s ago)")
+
+
+def test_table_layout():
+    """Columns padded to the widest cell plus three spaces, as kubectl's tabwriter."""
+    assert (
+        table(["NAME", "READY"], [["web-1", "1/1"], ["w", "0/1"]])
+        == "NAME    READY\nweb-1   1/1\nw       0/1"
+    )
