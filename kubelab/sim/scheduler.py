@@ -80,7 +80,10 @@ def term_matches(term: dict[str, Any], node: Node) -> bool:
     return True
 
 
-def filter_node(pod: Pod, node: Node) -> tuple[str, list[str]] | None:
+_UNSET: Any = object()
+
+
+def filter_node(pod: Pod, node: Node, terms: Any = _UNSET) -> tuple[str, list[str]] | None:
     """Run the filter plugins in order; the first rejection: (plugin, reasons)."""
     spec = pod.spec
     tolerations = spec.get("tolerations") or []
@@ -104,7 +107,8 @@ def filter_node(pod: Pod, node: Node) -> tuple[str, list[str]] | None:
     selector = spec.get("nodeSelector")
     if selector and not all(node.labels.get(k) == v for k, v in selector.items()):
         return ("NodeAffinity", ["node(s) didn't match Pod's node affinity/selector"])
-    terms = node_affinity_required(pod)
+    if terms is _UNSET:
+        terms = node_affinity_required(pod)
     if terms is not None and not any(term_matches(t, node) for t in terms):
         return ("NodeAffinity", ["node(s) didn't match Pod's node affinity/selector"])
     # NodePorts
@@ -178,19 +182,17 @@ def _num_feasible_to_find(n: int) -> int:
     return max(n * pct // 100, MIN_FEASIBLE_NODES)
 
 
-def _spread_selector_pods(state: ClusterState, pod: Pod) -> list[Pod] | None:
-    """Pods counted by the default topology spread: same owner (the RS's selector)."""
-    if pod.owner is None:
-        return None
-    return list(state.pods_by_owner.get(pod.owner.uid, {}).values())
-
-
 def _preferred_affinity(pod: Pod) -> list[dict[str, Any]]:
     aff = (pod.spec.get("affinity") or {}).get("nodeAffinity") or {}
     return aff.get("preferredDuringSchedulingIgnoredDuringExecution") or []
 
 
-def schedule_one(state: ClusterState, pod: Pod, nodes: list[Node]) -> Node | None:
+def schedule_one(
+    state: ClusterState,
+    pod: Pod,
+    nodes: list[Node],
+    spread_cache: dict[str, dict[str, int]] | None = None,
+) -> Node | None:
     """Try to place one pod: returns the chosen node (and binds) or None (and records why)."""
     total = len(nodes)
     rejected: dict[str, tuple[str, list[str]]] = {}
@@ -198,10 +200,11 @@ def schedule_one(state: ClusterState, pod: Pod, nodes: list[Node]) -> Node | Non
     want = _num_feasible_to_find(total)
     start = state.sim_start_index % total if total else 0
     processed = 0
+    terms = node_affinity_required(pod)
     for i in range(total):
         node = nodes[(start + i) % total]
         processed += 1
-        res = filter_node(pod, node)
+        res = filter_node(pod, node, terms)
         if res is None:
             feasible.append(node)
             if len(feasible) >= want:
@@ -224,14 +227,25 @@ def schedule_one(state: ClusterState, pod: Pod, nodes: list[Node]) -> Node | Non
         state.keep_decision(pod, record)
         _mark_unschedulable(state, pod, message)
         return None
-    best = _score_and_pick(state, pod, feasible, record)
+    counts = None
+    if pod.owner is not None and spread_cache is not None:
+        counts = spread_cache.get(pod.owner.uid)
+        if counts is None:
+            counts = spread_cache[pod.owner.uid] = _owner_counts(state, pod.owner.uid)
+    best = _score_and_pick(state, pod, feasible, record, counts)
     state.keep_decision(pod, record)
     _bind(state, pod, best)
+    if counts is not None:
+        counts[best.name] = counts.get(best.name, 0) + 1
     return best
 
 
 def _score_and_pick(
-    state: ClusterState, pod: Pod, feasible: list[Node], record: dict[str, Any]
+    state: ClusterState,
+    pod: Pod,
+    feasible: list[Node],
+    record: dict[str, Any],
+    spread_counts: dict[str, int] | None = None,
 ) -> Node:
     if len(feasible) == 1:
         record["nodes"].append({"node": feasible[0].name, "scores": {}, "total": 0})
@@ -239,65 +253,57 @@ def _score_and_pick(
         return feasible[0]
     tolerations = pod.spec.get("tolerations") or []
     preferred = _preferred_affinity(pod)
-    spread_pods = _spread_selector_pods(state, pod)
-    spread_counts: dict[str, int] = {}
-    if spread_pods:
-        for p in spread_pods:
-            if p.node_name and p.deleted is None:
-                spread_counts[p.node_name] = spread_counts.get(p.node_name, 0) + 1
-    images = [c.get("image") for c in pod.spec.get("containers") or []]
+    spreading = pod.owner is not None
+    if spreading and spread_counts is None:
+        spread_counts = _owner_counts(state, pod.owner.uid)  # type: ignore[union-attr]
+    counts = spread_counts or {}
+    images = [normalized(str(c.get("image"))) for c in pod.spec.get("containers") or []]
     n_nodes = len(state.nodes) or 1
-    raw: list[dict[str, float]] = []
+    log3 = math.log(3)
+    raw: list[tuple[int, int, int, int, float, float]] = []
     for node in feasible:
         least, balanced = score_resources(pod, node)
-        s: dict[str, float] = {
+        taint = 0
+        for t in node.taints:
+            if t.get("effect") == "PreferNoSchedule" and tolerates(tolerations, t) is None:
+                taint += 1
+        aff = 0
+        for pref in preferred:
+            if term_matches(pref.get("preference") or {}, node):
+                aff += int(pref.get("weight", 0))
+        spread = counts.get(node.name, 0) * log3 + 2 if spreading else 0.0
+        raw.append(
+            (least, balanced, taint, aff, spread, _image_score(state, node, images, n_nodes))
+        )
+    max_taint = max(r[2] for r in raw)
+    max_aff = max(r[3] for r in raw)
+    max_spread = max(r[4] for r in raw)
+    min_spread = min(r[4] for r in raw)
+    best_node = feasible[0]
+    best_total = -1
+    ties = 0
+    entries = record["nodes"]
+    for node, (least, balanced, taint, aff, spread, image) in zip(feasible, raw, strict=True):
+        scores = {
             "NodeResourcesFit": least,
             "NodeResourcesBalancedAllocation": balanced,
-        }
-        # TaintToleration: count intolerable PreferNoSchedule taints (reversed at normalisation).
-        s["TaintToleration"] = sum(
-            1
-            for t in node.taints
-            if t.get("effect") == "PreferNoSchedule" and tolerates(tolerations, t) is None
-        )
-        s["NodeAffinity"] = sum(
-            int(p.get("weight", 0))
-            for p in preferred
-            if term_matches(p.get("preference") or {}, node)
-        )
-        # PodTopologySpread, system default hostname constraint (maxSkew 3): pods of the same owner.
-        s["PodTopologySpread"] = (
-            spread_counts.get(node.name, 0) * math.log(3) + 2 if spread_pods is not None else 0
-        )
-        s["ImageLocality"] = _image_score(state, node, images, n_nodes)
-        raw.append(s)
-    # Normalise
-    max_taint = max(s["TaintToleration"] for s in raw)
-    max_aff = max(s["NodeAffinity"] for s in raw)
-    spread_vals = [s["PodTopologySpread"] for s in raw]
-    max_spread, min_spread = max(spread_vals), min(spread_vals)
-    best_node = feasible[0]
-    best_total = -1.0
-    ties = 0
-    entries = []
-    for node, s in zip(feasible, raw, strict=True):
-        scores = {
-            "NodeResourcesFit": int(s["NodeResourcesFit"]),
-            "NodeResourcesBalancedAllocation": int(s["NodeResourcesBalancedAllocation"]),
-            "TaintToleration": 100 - int(s["TaintToleration"] * 100 // max_taint)
-            if max_taint
-            else 100,
-            "NodeAffinity": int(s["NodeAffinity"] * 100 // max_aff) if max_aff else 0,
+            "TaintToleration": 100 - taint * 100 // max_taint if max_taint else 100,
+            "NodeAffinity": aff * 100 // max_aff if max_aff else 0,
             "PodTopologySpread": (
-                int(100 * (max_spread + min_spread - s["PodTopologySpread"]) / max_spread)
-                if max_spread
-                else 100
+                int(100 * (max_spread + min_spread - spread) / max_spread) if max_spread else 100
             )
-            if spread_pods is not None
+            if spreading
             else 0,
-            "ImageLocality": int(s["ImageLocality"]),
+            "ImageLocality": int(image),
         }
-        total = sum(v * WEIGHTS[k] for k, v in scores.items())
+        total = (
+            least
+            + balanced
+            + 3 * scores["TaintToleration"]
+            + 2 * scores["NodeAffinity"]
+            + 2 * scores["PodTopologySpread"]
+            + scores["ImageLocality"]
+        )
         entries.append({"node": node.name, "scores": scores, "total": total})
         if total > best_total:
             best_total, best_node, ties = total, node, 1
@@ -306,9 +312,17 @@ def _score_and_pick(
             ties += 1
             if state.rng.randrange(ties) == 0:
                 best_node = node
-    record["nodes"].extend(entries)
     record["winner"] = best_node.name
     return best_node
+
+
+def _owner_counts(state: ClusterState, owner_uid: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in state.pods_by_owner.get(owner_uid, {}).values():
+        n = p.spec.get("nodeName")
+        if n and p.deleted is None:
+            counts[n] = counts.get(n, 0) + 1
+    return counts
 
 
 def _image_score(state: ClusterState, node: Node, images: list[Any], n_nodes: int) -> float:
@@ -316,8 +330,7 @@ def _image_score(state: ClusterState, node: Node, images: list[Any], n_nodes: in
     if not have:
         return 0
     total = 0.0
-    for image in images:
-        name = normalized(str(image))
+    for name in images:
         size = have.get(name)
         if size:
             spread = state.image_nodes.get(name, 1) / n_nodes
@@ -404,8 +417,9 @@ def run(state: ClusterState) -> None:
         return
     pods.sort(key=lambda p: (-int(p.spec.get("priority") or 0), p.created, p.name))
     nodes = list(state.nodes.values())
+    spread_cache: dict[str, dict[str, int]] = {}
     for n, pod in enumerate(pods):
         if n >= MAX_BINDS_PER_PASS:
             state.enqueue("scheduler", pod.key)
             continue
-        schedule_one(state, pod, nodes)
+        schedule_one(state, pod, nodes, spread_cache)

@@ -87,7 +87,10 @@ class ClusterState:
         self.sched_gen_seen = 0
         self.unschedulable: dict[tuple[str, str], None] = {}
         self.sim_start_index = 0  # the scheduler's nextStartNodeIndex
-        self.image_nodes: dict[str, int] = {}  # image -> number of nodes that have it
+        self.image_nodes: dict[str, int] = {}
+        self.template_cache: dict[
+            str, tuple[int, str, str]
+        ] = {}  # RS uid -> admitted pod spec  # image -> number of nodes that have it
         self.node_index = 0  # next node number for pod CIDRs
         self.service_ips: set[str] = set()
         self.node_ports: set[int] = set()
@@ -174,10 +177,14 @@ class ClusterState:
         self.activity.add("apiserver")
         if isinstance(obj, Deployment | ReplicaSet):
             self.queues["gc"][obj.uid] = None
+            self.template_cache.pop(obj.uid, None)
         if isinstance(obj, Pod):
             self.decisions.pop(obj.uid, None)
             self.unschedulable.pop(obj.key, None)
-            self.clear_timers_for("pod", obj.key)
+            self.timers.pop(("kubelet", obj.key), None)
+            self.timers.pop(("scheduler", obj.key), None)
+            if obj.node_name:
+                self.timers.pop((f"taint/{obj.namespace}/{obj.name}", obj.node_name), None)
             self.sched_gen += 1
 
     def delete_pod(self, pod: Pod, grace: int | None = None) -> None:

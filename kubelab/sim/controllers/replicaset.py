@@ -7,6 +7,7 @@ victims are chosen by the 8 rules of ``ActivePodsWithRanks`` (§2.2).
 from __future__ import annotations
 
 import copy
+import json
 import math
 from functools import cmp_to_key
 from typing import Any
@@ -107,10 +108,15 @@ def new_pod(state: ClusterState, rs: ReplicaSet) -> Pod:
     name = f"{rs.name}-{random_suffix(state.rng)}"
     while (rs.namespace, name) in state.pods:
         name = f"{rs.name}-{random_suffix(state.rng)}"
-    spec = copy.deepcopy(template.get("spec") or {})
-    from kubelab.sim.apiserver.admission import admit_pod
+    cached = state.template_cache.get(rs.uid)
+    if cached is None or cached[0] != rs.generation:
+        from kubelab.sim.apiserver.admission import admit_pod
 
-    admit_pod(spec)
+        spec = copy.deepcopy(template.get("spec") or {})
+        admit_pod(spec)
+        cached = (rs.generation, json.dumps(spec), qos_class(spec))
+        state.template_cache[rs.uid] = cached
+    spec = json.loads(cached[1])  # a private copy, faster than deepcopy
     return Pod(
         name=name,
         namespace=rs.namespace,
@@ -118,7 +124,7 @@ def new_pod(state: ClusterState, rs: ReplicaSet) -> Pod:
         annotations=dict(meta.get("annotations") or {}),
         owner=OwnerRef("ReplicaSet", rs.name, rs.uid),
         spec=spec,
-        status={"phase": "Pending", "qosClass": qos_class(spec)},
+        status={"phase": "Pending", "qosClass": cached[2]},
     )
 
 
