@@ -12,7 +12,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from . import KUBERNETES_VERSION, actions, printers
 from .apiserver import ApiError
@@ -21,10 +21,11 @@ from .control_loop import settle
 from .state import ClusterState
 
 Mutation = Callable[[ClusterState], list[str]]
+T = TypeVar("T")
 
 
 class Api(Protocol):
-    def read(self) -> ClusterState: ...
+    def query(self, fn: Callable[[ClusterState], T]) -> T: ...
 
     def mutate(self, fn: Mutation) -> list[str]: ...
 
@@ -33,8 +34,8 @@ class Api(Protocol):
 class LocalApi:
     state: ClusterState
 
-    def read(self) -> ClusterState:
-        return self.state
+    def query(self, fn: Callable[[ClusterState], T]) -> T:
+        return fn(self.state)
 
     def mutate(self, fn: Mutation) -> list[str]:
         lines = fn(self.state)
@@ -206,9 +207,14 @@ def cmd_get(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  # ty
         raise UsageError(
             'error: You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.'
         )
+    return api.query(lambda state: _get(state, pos, flags, ns, all_ns))
+
+
+def _get(
+    state: ClusterState, pos: list[str], flags: dict[str, str | bool], ns: str, all_ns: bool
+) -> Result:
     words = pos[0].split(",")
     out_fmt = _flag(flags, "-o", "--output") or ""
-    state = api.read()
     name = pos[1] if len(pos) > 1 else None
     if "/" in pos[0]:
         k, name = pos[0].split("/", 1)
@@ -259,7 +265,7 @@ def cmd_get(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  # ty
 def cmd_describe(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  # type: ignore[no-untyped-def]
     kind, name = _kind_name(pos, "describe")
     try:
-        return Result(0, printers.describe(api.read(), kind, ns, name) + "\n", "")
+        return Result(0, api.query(lambda st: printers.describe(st, kind, ns, name)) + "\n", "")
     except KeyError:
         raise actions.not_found(kind, name) from None
 
@@ -313,11 +319,15 @@ def cmd_rollout(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  
     if kind != "Deployment":
         raise UsageError(f"error: no rollout support for {kind.lower()}s in KubeLab")
     if sub == "status":
-        done, msg = actions.rollout_status(api.read(), ns, name)
+        done, msg = api.query(lambda st: actions.rollout_status(st, ns, name))
         return Result(0, msg + "\n", "")
     if sub == "history":
         rev = int(_flag(flags, "--revision") or 0)
-        return Result(0, "\n".join(actions.rollout_history(api.read(), ns, name, rev)) + "\n", "")
+        return Result(
+            0,
+            "\n".join(api.query(lambda st: actions.rollout_history(st, ns, name, rev))) + "\n",
+            "",
+        )
     if sub == "undo":
         to = int(_flag(flags, "--to-revision") or 0)
         return _ok(api.mutate(lambda st: actions.rollout_undo(st, ns, name, to)))

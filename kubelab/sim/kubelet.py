@@ -117,6 +117,7 @@ def _alloc_ip(state: ClusterState, node: Node) -> str:
         ip = f"{prefix}.{host}"
         if ip not in used:
             node.sim["ipNext"] = host + 1
+            state.touch_quiet(node)
             return ip
     return f"{prefix}.254"
 
@@ -245,6 +246,9 @@ class PodSync:
         now, name, image = self.now, spec["name"], str(spec.get("image") or "")
         st = c["st"]
         due = c.get("t", 0.0)
+        if st == "running" and due is None:  # a server: runs until stopped
+            self.check_probes(spec, cs, c, init)
+            return
         if (
             st in ("pulling", "creating", "errpull", "pullbackoff", "running", "exited", "backoff")
             and now + 1e-9 < due
@@ -316,6 +320,7 @@ class PodSync:
                     st="pulling", t=now + PULL_FAIL_SECONDS, ok=False, err=result.error, began=now
                 )
             self.node.sim["pullBusyUntil"] = c["t"]
+            self.state.touch_quiet(self.node)
             self.event("Normal", "Pulling", f'Pulling image "{image}"', name, init)
             self.at(c["t"])
             return
@@ -383,7 +388,7 @@ class PodSync:
                 c["t"] = now + (beh.run_seconds if beh.run_seconds >= SYNC_SECONDS else 0.0)
                 self.at(c["t"])
             else:
-                c["t"] = float("inf")
+                c["t"] = None
             c["probeAt"] = (
                 now + float((ready_probe or {}).get("initialDelaySeconds", 0))
                 if ready_probe

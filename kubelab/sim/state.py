@@ -35,6 +35,14 @@ QUEUES = (
 )
 
 
+def _jsonable(key: Any) -> Any:
+    return list(key) if isinstance(key, tuple) else key
+
+
+def _tupled(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
+
+
 @dataclass
 class Timer:
     """Something due at a simulated time: wakes ``queue`` for ``key``; labelled ones are shown."""
@@ -87,10 +95,9 @@ class ClusterState:
         self.sched_gen_seen = 0
         self.unschedulable: dict[tuple[str, str], None] = {}
         self.sim_start_index = 0  # the scheduler's nextStartNodeIndex
-        self.image_nodes: dict[str, int] = {}
-        self.template_cache: dict[
-            str, tuple[int, str, str]
-        ] = {}  # RS uid -> admitted pod spec  # image -> number of nodes that have it
+        self.image_nodes: dict[str, int] = {}  # image -> number of nodes that have it
+        self.template_cache: dict[str, tuple[int, str, str]] = {}  # RS uid -> admitted pod spec
+        self.persisted: set[str] = set()  # uids stored in the database (kept by the store)
         self.node_index = 0  # next node number for pod CIDRs
         self.service_ips: set[str] = set()
         self.node_ports: set[int] = set()
@@ -154,7 +161,9 @@ class ClusterState:
         return obj
 
     def touch(self, obj: KObject) -> None:
-        """Record that an object was updated in place."""
+        """Record that an object was updated in place (ignored once the object is gone)."""
+        if self.store(obj.kind).get(self.store_key(obj)) is not obj:
+            return
         obj.resource_version = self.next_rv()
         self.changed[(obj.kind, self.store_key(obj))] = obj
         self._enqueue_for(obj)
@@ -405,6 +414,65 @@ class ClusterState:
         self.decisions.move_to_end(pod.uid)
         while len(self.decisions) > MAX_DECISIONS:
             self.decisions.popitem(last=False)
+
+    # ----- persistence ----------------------------------------------------------------------
+    def load_object(self, obj: KObject) -> None:
+        """Put a stored object back (no change recorded, nothing enqueued)."""
+        self.store(obj.kind)[self.store_key(obj)] = obj
+        self._index(obj)
+        self.persisted.add(obj.uid)
+
+    def load_event(self, ev: Event) -> None:
+        self.events[ev.dedupe_key] = ev
+
+    def engine_json(self) -> dict[str, Any]:
+        """Everything besides the objects that a tick needs to carry on exactly where it stopped."""
+        return {
+            "rng": list(self.rng.getstate()[1]),
+            "rv": self.rv,
+            "clock": self.clock.to_json(),
+            "timers": [
+                {"q": q, "k": _jsonable(k), **t.to_json()} for (q, k), t in self.timers.items()
+            ],
+            "queues": {
+                name: [_jsonable(k) for k in keys] for name, keys in self.queues.items() if keys
+            },
+            "eventSeq": self.event_seq,
+            "nodeIndex": self.node_index,
+            "schedGen": self.sched_gen,
+            "schedGenSeen": self.sched_gen_seen,
+            "unschedulable": [list(k) for k in self.unschedulable],
+            "startIndex": self.sim_start_index,
+            "imageNodes": self.image_nodes,
+            "decisions": list(self.decisions.items())[-300:],
+        }
+
+    def load_engine(self, d: dict[str, Any]) -> None:
+        if d.get("rng"):
+            self.rng.setstate((3, tuple(d["rng"]), None))
+        self.rv = int(d.get("rv", self.rv))
+        if "clock" in d:
+            self.clock = Clock.from_json(d["clock"])
+        self.timers = {}
+        for t in d.get("timers") or []:
+            key = _tupled(t["k"])
+            self.timers[(t["q"], key)] = Timer(
+                float(t["at"]), t["queue"], key, t.get("label", ""), t.get("obj", "")
+            )
+        self.rebuild_timer_heap()
+        self.queues = {q: {} for q in QUEUES}
+        for name, keys in (d.get("queues") or {}).items():
+            if name in self.queues:
+                for k in keys:
+                    self.queues[name][_tupled(k)] = None
+        self.event_seq = int(d.get("eventSeq", 0))
+        self.node_index = int(d.get("nodeIndex", 0))
+        self.sched_gen = int(d.get("schedGen", 0))
+        self.sched_gen_seen = int(d.get("schedGenSeen", 0))
+        self.unschedulable = {tuple(k): None for k in d.get("unschedulable") or []}  # type: ignore[misc]
+        self.sim_start_index = int(d.get("startIndex", 0))
+        self.image_nodes = dict(d.get("imageNodes") or {})
+        self.decisions = OrderedDict((k, v) for k, v in d.get("decisions") or [])
 
     # ----- tick bookkeeping ----------------------------------------------------------------
     def reset_changes(self) -> None:

@@ -1,26 +1,53 @@
-"""``manage.py up``: migrate, then serve HTTP and WebSocket with Daphne on one port."""
+"""``manage.py up``: the embedded default — migrate, create the demo cluster, serve HTTP and
+WebSocket with Daphne, and run the reconcile loop inside the same process and event loop."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+log = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
-    help = "Migrate the database and start KubeLab (Daphne; the reconcile loop runs in the same process)."
+    help = "Migrate, create the demo cluster if there is none, and serve KubeLab with the reconcile loop in-process."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-demo", action="store_true", help="do not create the demo cluster")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from channels.layers import get_channel_layer
         from daphne.server import Server
 
+        from clusters import services
+        from clusters.worker import Reconciler
         from kubelab.asgi import application
 
         call_command("migrate", interactive=False, verbosity=0)
+        if not opts["no_demo"]:
+            services.demo_cluster_ensure()
         host, port = opts["host"], opts["port"]
+        reconciler = Reconciler(get_channel_layer())
+
+        def start_reconciler() -> None:
+            # Daphne runs Twisted on an asyncio loop; the reconciler runs on that same loop so
+            # that its group_send reaches the sockets of the in-memory channel layer.
+            asyncio.get_event_loop().create_task(reconciler.run())
+
         self.stdout.write(f"KubeLab is running at http://{host}:{port}/  (Ctrl-C to stop)")
-        Server(application, endpoints=[f"tcp:port={port}:interface={host}"], verbosity=0).run()
+        server = Server(
+            application,
+            endpoints=[f"tcp:port={port}:interface={host}"],
+            ready_callable=start_reconciler,
+            verbosity=0,
+        )
+        try:
+            server.run()
+        finally:
+            reconciler.stop()

@@ -316,6 +316,15 @@ def plan(
             merged["spec"] = full.get("spec", {})
             changes.append(Change(kind, ns, name, "created", merged, None, doc))
             continue
+        want_rv = meta.get("resourceVersion")
+        if want_rv not in (None, "") and str(want_rv) != str(existing.resource_version):
+            raise _located(
+                doc,
+                f'Error from server (Conflict): Operation cannot be fulfilled on {PLURAL[kind]} "{name}": the object has '
+                "been modified; please apply your changes to the latest version and try again",
+                ("metadata", "resourceVersion"),
+                409,
+            )
         try:
             last = json.loads(existing.annotations.get(LAST_APPLIED, "null"))
         except ValueError:

@@ -1,0 +1,129 @@
+"""The cluster's store (our "etcd"): one row per API object, plus the cluster's clock and engine state.
+
+Users write ``spec``; controllers write ``status`` and create or delete children. Every object
+row keeps uid, resourceVersion and the JSON KubeLab's engine works on; a few columns are
+copied out of the JSON and indexed for the queries the hot paths make.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Cluster(models.Model):
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=200)
+    seed = models.BigIntegerField(default=0)
+    scenario = models.TextField(blank=True, default="")
+    # The clock: simulated time is sim_anchor + (wall now − wall_anchor) × speed while not paused.
+    sim_anchor = models.FloatField(default=0.0)
+    wall_anchor = models.DateTimeField(default=timezone.now)
+    speed = models.FloatField(default=1.0)
+    paused = models.BooleanField(default=False)
+    # Optimistic concurrency and delta ordering.
+    rv = models.BigIntegerField(default=0)
+    seq = models.BigIntegerField(default=0)
+    engine = models.JSONField(default=dict)  # ClusterState.engine_json()
+    # Which reconcile worker owns the cluster (scale-out) and until when.
+    lease_owner = models.CharField(max_length=100, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def sim_now(self, now: dt.datetime | None = None) -> float:
+        if self.paused:
+            return self.sim_anchor
+        now = now or timezone.now()
+        return self.sim_anchor + max((now - self.wall_anchor).total_seconds(), 0.0) * self.speed
+
+
+class ObjectRow(models.Model):
+    """Columns shared by every stored API object."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    namespace = models.CharField(max_length=63, blank=True, default="")
+    name = models.CharField(max_length=253)
+    uid = models.CharField(max_length=36)
+    resource_version = models.BigIntegerField(default=0)
+    generation = models.BigIntegerField(default=1)
+    created = models.FloatField(default=0.0)
+    deleted = models.FloatField(null=True, blank=True)
+    grace = models.IntegerField(null=True, blank=True)
+    labels = models.JSONField(default=dict)
+    annotations = models.JSONField(default=dict)
+    owner = models.JSONField(null=True, blank=True)
+    owner_uid = models.CharField(max_length=36, blank=True, default="", db_index=True)
+    spec = models.JSONField(default=dict)
+    status = models.JSONField(default=dict)
+    sim = models.JSONField(default=dict)
+
+    class Meta:
+        abstract = True
+
+    def to_json(self, kind: str) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "uid": self.uid,
+            "resourceVersion": self.resource_version,
+            "generation": self.generation,
+            "created": self.created,
+            "deleted": self.deleted,
+            "grace": self.grace,
+            "labels": self.labels,
+            "annotations": self.annotations,
+            "owner": self.owner,
+            "spec": self.spec,
+            "status": self.status,
+            "sim": self.sim,
+        }
+
+
+class Namespace(ObjectRow):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "name"], name="uniq_namespace")]
+
+
+class Node(ObjectRow):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "name"], name="uniq_node")]
+
+
+class Event(models.Model):
+    """A core/v1 Event; a cluster keeps its newest 1,000 (like an event TTL)."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)  # hash of the correlator's dedupe key
+    seq = models.BigIntegerField()
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "key"], name="uniq_event")]
+        indexes = [models.Index(fields=["cluster", "seq"])]
+
+
+class Membership(models.Model):
+    """Who belongs to a cluster's classroom (roles arrive with the classrooms issue)."""
+
+    ROLE_CHOICES = [("instructor", "Instructor"), ("student", "Student"), ("viewer", "Viewer")]
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES, default="viewer")
+    display_name = models.CharField(max_length=100, blank=True, default="")
+    namespace = models.CharField(max_length=63, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,155 @@
+"""ClusterState ↔ database rows: one query per kind to load, bulk writes of only what changed.
+
+Used inside a transaction that holds the cluster row's lock (``select_for_update``), so a
+tick and a user's write never interleave. The number of queries per save does not depend on
+the number of pods: one bulk create, one bulk update and one delete per kind at most.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import models
+
+from kubelab.sim.objects import Event as SimEvent
+from kubelab.sim.objects import KObject, OwnerRef
+from kubelab.sim.state import ClusterState
+from workloads import models as wm
+
+from . import models as cm
+
+MODELS: dict[str, type[cm.ObjectRow]] = {
+    "Namespace": cm.Namespace,
+    "Node": cm.Node,
+    "Deployment": wm.Deployment,
+    "ReplicaSet": wm.ReplicaSet,
+    "Pod": wm.Pod,
+    "Service": wm.Service,
+}
+ROW_FIELDS = [
+    "namespace",
+    "name",
+    "resource_version",
+    "generation",
+    "created",
+    "deleted",
+    "grace",
+    "labels",
+    "annotations",
+    "owner",
+    "owner_uid",
+    "spec",
+    "status",
+    "sim",
+]
+POD_FIELDS = ["node_name", "phase"]
+
+
+def load_state(cluster: cm.Cluster) -> ClusterState:
+    state = ClusterState(seed=cluster.seed, name=cluster.slug)
+    for kind, model in MODELS.items():
+        for row in model.objects.filter(cluster=cluster).order_by("created", "id"):
+            state.load_object(KObject.from_json(row.to_json(kind)))
+    for ev in cm.Event.objects.filter(cluster=cluster).order_by("seq"):
+        state.load_event(SimEvent.from_json(ev.data))
+    if cluster.engine:
+        state.load_engine(cluster.engine)
+    else:
+        state.enqueue_all()
+    state.rv = max(state.rv, cluster.rv)
+    state.clock.speed, state.clock.paused = cluster.speed, cluster.paused
+    state.reset_changes()
+    return state
+
+
+def _row_values(obj: KObject) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "namespace": obj.namespace,
+        "name": obj.name,
+        "resource_version": obj.resource_version,
+        "generation": obj.generation,
+        "created": obj.created,
+        "deleted": obj.deleted,
+        "grace": obj.grace,
+        "labels": obj.labels,
+        "annotations": obj.annotations,
+        "owner": obj.owner.to_json() if isinstance(obj.owner, OwnerRef) else None,
+        "owner_uid": obj.owner.uid if obj.owner is not None else "",
+        "spec": obj.spec,
+        "status": obj.status,
+        "sim": obj.sim,
+    }
+    if obj.kind == "Pod":
+        values["node_name"] = obj.spec.get("nodeName") or ""
+        values["phase"] = obj.status.get("phase") or "Pending"
+    return values
+
+
+def event_key(ev: SimEvent) -> str:
+    return hashlib.sha256(json.dumps(ev.dedupe_key).encode()).hexdigest()
+
+
+def save_changes(cluster: cm.Cluster, state: ClusterState) -> None:
+    """Write what changed since the state was loaded (or last saved); call inside the locked transaction."""
+    by_kind_removed: dict[str, list[str]] = {}
+    for (kind, _key), obj in state.removed.items():
+        if obj.uid in state.persisted:
+            by_kind_removed.setdefault(kind, []).append(obj.uid)
+            state.persisted.discard(obj.uid)
+    for kind, uids in by_kind_removed.items():
+        MODELS[kind].objects.filter(cluster=cluster, uid__in=uids).delete()
+    creates: dict[str, list[models.Model]] = {}
+    updates: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for (kind, _key), obj in state.changed.items():
+        values = _row_values(obj)
+        if obj.uid in state.persisted:
+            updates.setdefault(kind, []).append((obj.uid, values))
+        else:
+            creates.setdefault(kind, []).append(
+                MODELS[kind](cluster=cluster, uid=obj.uid, **values)
+            )
+    for kind, rows in creates.items():
+        MODELS[kind].objects.bulk_create(rows, batch_size=500)
+        state.persisted.update(r.uid for r in rows)  # type: ignore[attr-defined]
+    for kind, items in updates.items():
+        model = MODELS[kind]
+        existing = {
+            r.uid: r
+            for r in model.objects.filter(cluster=cluster, uid__in=[u for u, _ in items]).only(
+                "id", "uid"
+            )
+        }
+        rows = []
+        for uid, values in items:
+            row = existing.get(uid)
+            if row is None:
+                continue
+            for f, v in values.items():
+                setattr(row, f, v)
+            rows.append(row)
+        fields = ROW_FIELDS + (POD_FIELDS if kind == "Pod" else [])
+        model.objects.bulk_update(rows, fields, batch_size=500)
+    _save_events(cluster, state)
+    cluster.engine = state.engine_json()
+    cluster.rv = state.rv
+
+
+def _save_events(cluster: cm.Cluster, state: ClusterState) -> None:
+    if not state.new_events:
+        return
+    oldest = min((e.seq for e in state.events.values()), default=0)
+    cm.Event.objects.filter(cluster=cluster, seq__lt=oldest).delete()
+    keyed = {event_key(ev): ev for ev in state.new_events.values()}
+    existing = {e.key: e for e in cm.Event.objects.filter(cluster=cluster, key__in=list(keyed))}
+    new_rows, changed_rows = [], []
+    for key, ev in keyed.items():
+        row = existing.get(key)
+        if row is None:
+            new_rows.append(cm.Event(cluster=cluster, key=key, seq=ev.seq, data=ev.to_json()))
+        else:
+            row.seq, row.data = ev.seq, ev.to_json()
+            changed_rows.append(row)
+    cm.Event.objects.bulk_create(new_rows, batch_size=500)
+    cm.Event.objects.bulk_update(changed_rows, ["seq", "data"], batch_size=500)

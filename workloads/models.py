@@ -1,0 +1,42 @@
+"""Workload objects of a simulated cluster: Deployments, ReplicaSets, Pods, Services."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from clusters.models import ObjectRow
+
+
+class Deployment(ObjectRow):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_deployment")
+        ]
+
+
+class ReplicaSet(ObjectRow):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_replicaset")
+        ]
+
+
+class Pod(ObjectRow):
+    node_name = models.CharField(max_length=253, blank=True, default="")
+    phase = models.CharField(max_length=20, blank=True, default="Pending")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_pod")
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "node_name"]),
+            models.Index(fields=["cluster", "phase"]),
+        ]
+
+
+class Service(ObjectRow):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_service")
+        ]
