@@ -13,6 +13,7 @@ but that check: no rows written, no deltas sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -99,10 +100,8 @@ class Reconciler:
                 busy = False
                 await asyncio.sleep(1)  # no crash loop
             if not busy:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=TICK_INTERVAL)
-                except TimeoutError:
-                    pass
                 self.wake.clear()
 
     # ----- one round ---------------------------------------------------------------------------------
