@@ -2,8 +2,29 @@ from __future__ import annotations
 
 from django.urls import path
 
+from workloads import views as workload_views
+
 from . import views
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("c/<slug:slug>/", views.cluster_view, name="cluster"),
+    path("c/<slug:slug>/state.json", views.cluster_state, name="cluster-state"),
+    path("c/<slug:slug>/describe/<str:kind>/<str:name>/", views.describe, name="describe"),
+    path(
+        "c/<slug:slug>/describe/<str:kind>/<str:namespace>/<str:name>/",
+        views.describe,
+        name="describe-ns",
+    ),
+    path("c/<slug:slug>/nodes/add/", views.node_add, name="node-add"),
+    path("c/<slug:slug>/nodes/<str:name>/<str:action>/", views.node_action, name="node-action"),
+    path(
+        "c/<slug:slug>/pods/<str:namespace>/<str:name>/delete/", views.pod_delete, name="pod-delete"
+    ),
+    path("c/<slug:slug>/clock/<str:action>/", views.clock, name="clock"),
+    path("c/<slug:slug>/reset/", views.cluster_reset, name="reset"),
+    path("c/<slug:slug>/console/", views.console, name="console"),
+    path("c/<slug:slug>/apply/", workload_views.apply_page, name="apply"),
+    path("c/<slug:slug>/apply/preview/", workload_views.apply_preview, name="apply-preview"),
+    path("c/<slug:slug>/apply/delete/", workload_views.delete_manifests, name="apply-delete"),
 ]

@@ -7,6 +7,7 @@ browser shows exactly what kubectl would print without reimplementing ``printPod
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from kubelab.sim.controllers.deployment import max_surge, max_unavailable
@@ -80,6 +81,7 @@ def view(obj: KObject, now: float) -> dict[str, Any]:
             cpu=res_cpu,
             memory=res_mem,
             evictAt=obj.sim.get("evictAt"),
+            replaces=obj.sim.get("replaces"),
         )
         cond = obj.condition("PodScheduled")
         if cond and cond.get("status") == "False":
@@ -191,6 +193,7 @@ def delta(state: ClusterState, seq: int, clock: dict[str, Any]) -> dict[str, Any
         "type": "delta",
         "seq": seq,
         "time": now,
+        "serverWall": time.time(),
         "clock": clock,
         "upserts": [view(obj, now) for obj in state.changed.values()],
         "deletes": deletes,
@@ -209,6 +212,7 @@ def snapshot(state: ClusterState, seq: int, clock: dict[str, Any], slug: str) ->
         "seq": seq,
         "cluster": slug,
         "time": now,
+        "serverWall": time.time(),
         "clock": clock,
         "objects": [view(obj, now) for obj in state.all_objects()],
         "events": [event_view(e) for e in events],

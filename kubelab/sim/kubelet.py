@@ -14,7 +14,7 @@ import hashlib
 from typing import Any
 
 from .objects import Node, Pod
-from .registry import InvalidImageName, behaviour, parse_image, pull
+from .registry import InvalidImageName, behaviour, normalized, parse_image, pull
 from .state import ClusterState
 
 SOURCE = "kubelet"
@@ -376,7 +376,7 @@ class PodSync:
             c.update(st="running", started=now, serves=beh.serves, code=beh.exit_code)
             cs["state"] = {"running": {"startedAt": now}}
             cs["started"] = True
-            repo = (c.get("ref") or image).split("@")[0].rsplit(":", 1)[0]
+            repo = normalized(image).split("@")[0].rsplit(":", 1)[0]
             cs["imageID"] = f"{repo}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
             cs["containerID"] = f"containerd://{self.state.rng.getrandbits(64):016x}"
             ready_probe = spec.get("readinessProbe")

@@ -153,6 +153,10 @@ def sync(state: ClusterState, rs: ReplicaSet) -> None:
         diff = len(active) - rs.replicas
         if diff < 0:
             want = min(-diff, BURST_REPLICAS)
+            replaceable = sorted(
+                (p for p in owned if p.deleted is not None and "replacedBy" not in p.sim),
+                key=lambda p: (p.deleted or 0, p.name),
+            )
             created = 0
             # slowStartBatch(1, 2, 4, …): a failed batch skips the remaining ones.
             batch = 1
@@ -170,7 +174,14 @@ def sync(state: ClusterState, rs: ReplicaSet) -> None:
                         )
                         ok = False
                         break
-                    pod = state.add(new_pod(state, rs))
+                    fresh = new_pod(state, rs)
+                    if replaceable:
+                        # Teaching aid: remember which terminating pod this one stands in for.
+                        old = replaceable.pop(0)
+                        fresh.sim["replaces"] = old.name
+                        old.sim["replacedBy"] = fresh.name
+                        state.touch_quiet(old)
+                    pod = state.add(fresh)
                     active.append(pod)
                     state.record(
                         rs, "Normal", "SuccessfulCreate", f"Created pod: {pod.name}", SOURCE

@@ -1,0 +1,161 @@
+// The live model of one cluster: a snapshot, then deltas applied in seq order (DESIGN.md §5.3).
+// A gap in seq asks the server for a fresh snapshot; a dropped socket reconnects with back-off
+// and starts again from a snapshot, as Zulip clients do.
+
+export class ClusterModel {
+  constructor() {
+    this.objects = new Map();   // key -> view object (see clusters/wire.py)
+    this.events = [];           // oldest first
+    this.timers = [];
+    this.clock = { time: 0, speed: 1, paused: false, wall: Date.now() / 1000 };
+    this.seq = -1;
+    this.skew = 0;              // server wall clock − browser wall clock, seconds
+  }
+
+  simNow() {
+    const c = this.clock;
+    if (c.paused) return c.time;
+    return c.time + Math.max(0, Date.now() / 1000 + this.skew - c.wall) * c.speed;
+  }
+
+  applySnapshot(s) {
+    if (s.serverWall) this.skew = s.serverWall - Date.now() / 1000;
+    this.objects = new Map(s.objects.map((o) => [o.key, o]));
+    this.events = s.events.slice();
+    this.timers = s.timers;
+    this.clock = s.clock;
+    this.seq = s.seq;
+    return { snapshot: true, upserts: s.objects, deletes: [], events: s.events, activity: [], binds: [] };
+  }
+
+  applyDelta(d) {
+    const removed = [];
+    for (const key of d.deletes) {
+      const o = this.objects.get(key);
+      if (o) removed.push(o);
+      this.objects.delete(key);
+    }
+    for (const o of d.upserts) this.objects.set(o.key, o);
+    for (const e of d.events) {
+      this.events = this.events.filter((x) => !(x.object === e.object && x.reason === e.reason && x.message === e.message && x.source === e.source));
+      this.events.push(e);
+    }
+    if (this.events.length > 400) this.events.splice(0, this.events.length - 300);
+    this.timers = d.timers;
+    this.clock = d.clock;
+    this.seq = d.seq;
+    return { snapshot: false, upserts: d.upserts, deletes: d.deletes, removed, events: d.events, activity: d.activity, binds: d.binds };
+  }
+
+  ofKind(kind) {
+    const out = [];
+    for (const o of this.objects.values()) if (o.kind === kind) out.push(o);
+    return out;
+  }
+}
+
+export function connect(url, onChange, onStatus) {
+  const model = new ClusterModel();
+  let ws = null;
+  let retry = 500;
+  let closedByUs = false;
+
+  function open() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${proto}//${location.host}${url}`);
+    onStatus?.("connecting");
+    ws.onopen = () => { retry = 500; onStatus?.("live"); };
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      if (msg.type === "snapshot") {
+        onChange(model, model.applySnapshot(msg));
+      } else if (msg.type === "delta") {
+        if (model.seq >= 0 && msg.seq !== model.seq + 1) {
+          if (msg.seq <= model.seq) return; // already have it
+          ws.send(JSON.stringify({ type: "snapshot" })); // a gap: start again from a snapshot
+          return;
+        }
+        onChange(model, model.applyDelta(msg));
+      }
+    };
+    ws.onclose = () => {
+      onStatus?.("down");
+      if (closedByUs) return;
+      setTimeout(open, retry);
+      retry = Math.min(retry * 2, 10000);
+    };
+  }
+  open();
+  return { model, close() { closedByUs = true; ws?.close(); } };
+}
+
+// ----- small shared helpers -----------------------------------------------------------------------------
+export function csrfToken() {
+  const el = document.querySelector("[name=csrfmiddlewaretoken]");
+  return el ? el.value : "";
+}
+
+export async function post(url, data = {}) {
+  const body = new URLSearchParams(data);
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "X-CSRFToken": csrfToken(), Accept: "application/json", "X-KubeLab-UI": "1" },
+    body,
+  });
+  let json = null;
+  try { json = await res.json(); } catch { json = { ok: false, output: `${res.status} ${res.statusText}` }; }
+  return { status: res.status, ...json };
+}
+
+export function toast(text, isError = false) {
+  const box = document.querySelector("[data-toasts]");
+  if (!box || !text) return;
+  const t = document.createElement("div");
+  t.className = "toast" + (isError ? " error" : "");
+  t.textContent = text;
+  box.append(t);
+  setTimeout(() => t.remove(), isError ? 8000 : 3500);
+  while (box.children.length > 4) box.firstChild.remove();
+}
+
+// kubectl's AGE (apimachinery duration.HumanDuration)
+export function humanDuration(seconds) {
+  if (seconds < -1) return "<invalid>";
+  if (seconds < 0) return "0s";
+  const s = Math.floor(seconds);
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(s / 3600);
+  if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
+  if (h < 48) return `${h}h`;
+  if (h < 192) return h % 24 === 0 ? `${Math.floor(h / 24)}d` : `${Math.floor(h / 24)}d${h % 24}h`;
+  if (h < 24 * 730) return `${Math.floor(h / 24)}d`;
+  const y = Math.floor(h / 24 / 365);
+  const d = Math.floor(h / 24) - y * 365;
+  return y < 8 && d ? `${y}y${d}d` : `${y}y`;
+}
+
+export function clockText(t) {
+  const s = Math.max(0, Math.floor(t));
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+}
+
+// A colour-blind-safe palette (Okabe–Ito), chosen per owning Deployment.
+export function ownerIndex(name) {
+  let h = 0;
+  for (const ch of name || "") h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h % 8;
+}
+
+export function appOf(pod) {
+  // The Deployment a pod belongs to: its ReplicaSet's name minus the pod-template-hash.
+  if (pod.owner && pod.owner.kind === "ReplicaSet") {
+    const hash = pod.labels && pod.labels["pod-template-hash"];
+    if (hash && pod.owner.name.endsWith(`-${hash}`)) return pod.owner.name.slice(0, -hash.length - 1);
+    return pod.owner.name;
+  }
+  return pod.name;
+}

@@ -1,0 +1,529 @@
+// The cluster view: nodes as cards, pods as chips inside them, the scheduling queue, Deployments,
+// Services and Events — rendered from the live model and animated with FLIP (transform/opacity only).
+import { appOf, clockText, connect, humanDuration, ownerIndex, post, toast } from "./cluster-live.js";
+
+const body = document.body;
+const slug = body.dataset.cluster;
+const $ = (sel, root = document) => root.querySelector(sel);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
+const projector = body.classList.contains("projector");
+
+const els = {
+  cp: $("[data-nodes-cp]"),
+  workers: $("[data-nodes]"),
+  queue: $("[data-queue]"),
+  queueCount: $("[data-queue-count]"),
+  queueEmpty: $("[data-queue-empty]"),
+  deployments: $("[data-deployments]"),
+  services: $("[data-services]"),
+  events: $("[data-events]"),
+  eventsFilter: $("[data-events-filter]"),
+  announce: $("[data-announce]"),
+  overlay: $("[data-overlay]"),
+  main: $("[data-cluster-main]"),
+  simTime: $("[data-sim-time]"),
+  speed: $("[data-speed-display]"),
+  paused: $("[data-paused-badge]"),
+  conn: $("[data-conn]"),
+  describe: $("[data-describe]"),
+  describeBody: $("[data-describe-body]"),
+};
+const nodeEls = new Map(); // node name -> <article>
+const podEls = new Map(); // "ns/name" -> <button>
+const queueItems = new Map(); // "ns/name" -> queue row
+const eventRows = new Map(); // correlator key -> <tr>
+let model = null;
+
+const GLYPH = {
+  Pending: "…", ContainerCreating: "⧗", PodInitializing: "⧗", Running: "✓", Terminating: "⌫", Completed: "✔",
+  ErrImagePull: "✕", ImagePullBackOff: "✕", InvalidImageName: "✕", ErrImageNeverPull: "✕", CrashLoopBackOff: "↻", Error: "!",
+};
+
+function animMs() {
+  const speed = model ? model.clock.speed : 1;
+  return speed > 10 ? 180 : 450; // above 10× animations get shorter instead of queueing
+}
+
+// ----- nodes ---------------------------------------------------------------------------------------------
+function nodeEl(node) {
+  let el = nodeEls.get(node.name);
+  if (el) return el;
+  el = document.createElement("article");
+  el.className = "node";
+  el.dataset.node = node.name;
+  const isCp = (node.roles || "").includes("control-plane");
+  el.innerHTML = `
+    <header data-open="node/${esc(node.name)}" tabindex="0"><span class="node-name">${esc(node.name)}</span>
+      <span class="badge" data-badge></span><span class="muted small" data-roles></span></header>
+    ${isCp ? `<div class="components">
+      <span class="component" data-component="apiserver">API server</span><span class="component" data-component="etcd">etcd</span>
+      <span class="component" data-component="scheduler">scheduler</span><span class="component" data-component="controller-manager">controller-manager</span>
+    </div>` : ""}
+    <div class="agents" data-agents></div>
+    <div class="taints" data-taints></div>
+    <div class="bars" data-bars></div>
+    <div class="pods" data-pods></div>
+    <div class="countdown" data-countdown></div>
+    ${projector ? "" : `<div class="node-actions">
+      <button type="button" data-node-action="fail" title="Stop the kubelet (power or network lost)">⚡ Fail</button>
+      <button type="button" data-node-action="recover" title="Start the kubelet again">↺ Recover</button>
+      <button type="button" data-node-action="cordon">Cordon</button>
+      <button type="button" data-node-action="uncordon">Uncordon</button>
+      <button type="button" data-node-action="drain">Drain</button>
+      <button type="button" data-node-action="remove" title="Delete the Node object">Remove</button>
+    </div>`}`;
+  (isCp ? els.cp : els.workers).append(el);
+  nodeEls.set(node.name, el);
+  return el;
+}
+
+function bar(label, used, total, fmt) {
+  const pct = total ? Math.min(100, (used / total) * 100) : 0;
+  const cls = pct >= 100 ? "full" : pct >= 80 ? "high" : "";
+  return `<span>${label}</span><span class="bar ${cls}" role="meter" aria-valuenow="${Math.round(pct)}" aria-valuemin="0" aria-valuemax="100"><span style="width:${pct}%"></span></span><span>${fmt(used)}/${fmt(total)}</span>`;
+}
+const fmtCpu = (m) => (m % 1000 === 0 ? `${m / 1000}` : (m / 1000).toFixed(m < 1000 ? 2 : 1));
+const fmtMem = (b) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)}Gi` : `${Math.round(b / 2 ** 20)}Mi`);
+
+function updateNode(node, podsOnNode) {
+  const el = nodeEl(node);
+  el.dataset.status = node.status;
+  $("[data-badge]", el).textContent = node.status;
+  $("[data-roles]", el).textContent = node.roles === "<none>" ? "" : node.roles;
+  $("[data-agents]", el).innerHTML = node.kubelet
+    ? "kubelet · kube-proxy · containerd"
+    : `<span class="down">kubelet ✕</span> · kube-proxy · containerd`;
+  $("[data-taints]", el).innerHTML = (node.taints || [])
+    .map((t) => `<span class="taint" title="taint">${esc(t.key)}${t.value ? "=" + esc(t.value) : ""}:${esc(t.effect)}</span>`)
+    .join("");
+  let cpu = 0, mem = 0, n = 0;
+  for (const p of podsOnNode) {
+    if (p.phase === "Succeeded" || p.phase === "Failed") continue;
+    cpu += p.cpu; mem += p.memory; n += 1;
+  }
+  $("[data-bars]", el).innerHTML = bar("CPU", cpu, node.cpu, fmtCpu) + bar("MEM", mem, node.memory, fmtMem) + bar("pods", n, node.pods, String);
+  el.querySelectorAll("[data-node-action]").forEach((b) => {
+    const a = b.dataset.nodeAction;
+    b.hidden = (a === "fail" && !node.kubelet) || (a === "recover" && node.kubelet) ||
+      (a === "cordon" && node.unschedulable) || (a === "uncordon" && !node.unschedulable);
+  });
+}
+
+// ----- pods ----------------------------------------------------------------------------------------------------
+function podEl(pod) {
+  const key = `${pod.namespace}/${pod.name}`;
+  let el = podEls.get(key);
+  if (!el) {
+    el = document.createElement("button");
+    el.type = "button";
+    el.className = "pod";
+    el.dataset.pod = key;
+    el.dataset.open = `pod/${pod.namespace}/${pod.name}`;
+    el.innerHTML = `<span class="app"></span><span class="sfx"></span><span class="glyph" aria-hidden="true"></span><span class="evict" data-evict></span><span class="containers"></span><span class="restarts"></span>`;
+    podEls.set(key, el);
+  }
+  const app = appOf(pod);
+  el.style.setProperty("--c", `var(--o${ownerIndex(app)})`);
+  el.dataset.status = pod.status;
+  el.dataset.podNode = pod.node || "";
+  el.classList.toggle("notready", pod.status === "Running" && !pod.podReady);
+  const [ready, total] = pod.ready.split("/");
+  el.classList.toggle("node-lost", pod.status === "Running" && !pod.podReady && ready === total);
+  $(".app", el).textContent = app;
+  $(".sfx", el).textContent = "·" + pod.name.slice(pod.name.lastIndexOf("-") + 1);
+  $(".glyph", el).textContent = GLYPH[pod.status] ?? "•";
+  $(".containers", el).innerHTML = pod.containers.map((c) => `<i class="ctr${c.ready ? "" : " notready"}" title="${esc(c.name)}: ${esc(c.state)}${c.reason ? " " + esc(c.reason) : ""}"></i>`).join("");
+  $(".restarts", el).textContent = pod.restarts ? `↻${pod.restarts}` : "";
+  el.title = `${pod.name}\n${pod.ready} ${pod.status}${pod.restarts ? ` · ${pod.restarts} restarts` : ""}${pod.node ? " · " + pod.node : ""}${pod.ip ? " · " + pod.ip : ""}${pod.replaces ? `\nreplaces ${pod.replaces}` : ""}`;
+  el.dataset.replaces = pod.replaces || "";
+  el.setAttribute("aria-label", `pod ${pod.name}, ${pod.status}, ready ${pod.ready}`);
+  return el;
+}
+
+function queueItem(pod, el) {
+  const key = `${pod.namespace}/${pod.name}`;
+  let row = queueItems.get(key);
+  if (!row) {
+    row = document.createElement("div");
+    row.className = "queue-item";
+    row.innerHTML = `<span class="slot"></span><span class="why"></span>`;
+    queueItems.set(key, row);
+    els.queue.append(row);
+  }
+  $(".why", row).textContent = pod.pending ? pod.pending : "waiting for the scheduler";
+  const slot = $(".slot", row);
+  if (el.parentElement !== slot) slot.append(el);
+  return row;
+}
+
+function dropQueueItem(key) {
+  const row = queueItems.get(key);
+  if (row) {
+    row.remove();
+    queueItems.delete(key);
+  }
+}
+
+function flip(el, first, delay) {
+  if (reduceMotion || !first) return;
+  const last = el.getBoundingClientRect();
+  const dx = first.left - last.left, dy = first.top - last.top;
+  if (Math.abs(dx) < 1 && Math.abs(dy) < 1) return;
+  el.getAnimations().forEach((a) => a.cancel()); // one motion per pod at a time
+  el.animate([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: "none" }],
+    { duration: animMs(), delay, easing: "cubic-bezier(.2,.7,.2,1)", fill: "backwards" });
+}
+
+function appear(el, delay) {
+  if (reduceMotion) { highlight(el); return; }
+  el.animate([{ opacity: 0, transform: "scale(.6)" }, { opacity: 1, transform: "none" }],
+    { duration: animMs(), delay, easing: "ease-out", fill: "backwards" });
+}
+
+function highlight(el) {
+  el.classList.add("highlight");
+  setTimeout(() => el.classList.remove("highlight"), 700);
+}
+
+function disappear(el, key) {
+  podEls.delete(key);
+  dropQueueItem(key);
+  if (reduceMotion) { el.remove(); return; }
+  el.getAnimations().forEach((a) => a.cancel());
+  el.dataset.pod = ""; // no longer part of the cluster
+  el.animate([{ opacity: 0.8 }, { opacity: 0, transform: "scale(.5)" }], { duration: animMs(), easing: "ease-in" }).finished
+    .then(() => el.remove(), () => el.remove());
+}
+
+// ----- render -----------------------------------------------------------------------------------------------------
+function render(m, change) {
+  model = m;
+  const nodes = m.ofKind("Node").sort((a, b) => (b.roles.includes("control-plane") - a.roles.includes("control-plane")) || a.name.localeCompare(b.name));
+  const pods = m.ofKind("Pod").sort((a, b) => a.created - b.created || a.name.localeCompare(b.name));
+  const byNode = new Map(nodes.map((n) => [n.name, []]));
+  for (const p of pods) if (p.node && byNode.has(p.node)) byNode.get(p.node).push(p);
+
+  // FLIP, step 1: where everything is now.
+  const animate = !reduceMotion && !change.snapshot && pods.length <= 1500;
+  const first = new Map();
+  if (animate) for (const [key, el] of podEls) if (el.isConnected) first.set(key, el.getBoundingClientRect());
+  const queueRect = els.queue.getBoundingClientRect();
+  const boundNow = new Set((change.binds || []).map((b) => b.pod));
+
+  // Nodes
+  for (const [name, el] of nodeEls) if (!byNode.has(name)) { el.remove(); nodeEls.delete(name); }
+  for (const n of nodes) updateNode(n, byNode.get(n.name));
+
+  // Pods leaving
+  const live = new Set(pods.map((p) => `${p.namespace}/${p.name}`));
+  for (const [key, el] of [...podEls]) if (!live.has(key)) disappear(el, key);
+
+  // Pods: place each in its node, or in the scheduling queue
+  const created = [];
+  const moved = [];
+  for (const p of pods) {
+    const key = `${p.namespace}/${p.name}`;
+    const isNew = !podEls.has(key);
+    const el = podEl(p);
+    const target = p.node && nodeEls.has(p.node) ? $("[data-pods]", nodeEls.get(p.node)) : null;
+    if (target) {
+      dropQueueItem(key);
+      if (el.parentElement !== target) { target.append(el); if (!isNew) moved.push(key); }
+    } else {
+      queueItem(p, el);
+    }
+    if (isNew) created.push(key);
+  }
+  els.queueCount.textContent = String(queueItems.size);
+  els.queueEmpty.hidden = queueItems.size > 0;
+
+  // FLIP, step 2: play from where things were; a pod created and bound in one tick flies from the queue.
+  if (animate) {
+    const n = moved.length + created.length;
+    const stagger = Math.min(25, 600 / Math.max(n, 1));
+    let i = 0;
+    for (const key of moved) flip(podEls.get(key), first.get(key), (i++) * stagger);
+    for (const key of created) {
+      const el = podEls.get(key);
+      if (boundNow.has(key) && el.dataset.podNode) flip(el, { left: queueRect.left + 8, top: queueRect.top + 8 }, (i++) * stagger);
+      else appear(el, (i++) * stagger);
+    }
+  }
+
+  renderDeployments(m);
+  renderServices(m);
+  renderEvents(m, change);
+  flashActivity(change.activity || []);
+  drawBinds(change.binds || []);
+  tickClock();
+}
+
+// ----- deployments and services -------------------------------------------------------------------------------------
+function renderDeployments(m) {
+  const rss = m.ofKind("ReplicaSet");
+  const html = m.ofKind("Deployment").sort((a, b) => (a.namespace + a.name).localeCompare(b.namespace + b.name)).map((d) => {
+    const mine = rss.filter((r) => r.owner && r.owner.uid === d.uid && (r.desired > 0 || r.current > 0))
+      .sort((a, b) => b.revision - a.revision);
+    const newest = mine[0];
+    const oi = ownerIndex(d.name);
+    const bars = mine.map((r) => {
+      const scale = Math.max(d.replicas + d.maxSurge, 1);
+      return `<div class="rsbar ${r === newest ? "new" : "old"}" style="--c: var(--o${oi})">
+        <span title="${esc(r.name)}">${r === newest ? "new" : "old"} ${esc(r.hash)}</span>
+        <span class="track"><span class="avail" style="width:${(r.available / scale) * 100}%"></span><span class="unavail" style="width:${(Math.max(r.current - r.available, 0) / scale) * 100}%"></span></span>
+        <span>${r.available}/${r.desired} rev ${r.revision}</span></div>`;
+    }).join("");
+    const total = mine.reduce((s, r) => s + r.current, 0);
+    const rolling = mine.length > 1 || d.updated < d.replicas;
+    const budget = rolling && d.strategy === "RollingUpdate"
+      ? `<div class="budget">surge ${Math.max(total - d.replicas, 0)}/${d.maxSurge} used · unavailable ${Math.max(d.replicas - d.available, 0)}/${d.maxUnavailable} allowed</div>` : "";
+    const conds = d.conditions.map((c) => `<span class="cond ${c.status}" title="${esc(c.message)}">${c.type}=${c.status} ${esc(c.reason || "")}</span>`).join(" · ");
+    return `<div class="dep" data-open="deployment/${esc(d.namespace)}/${esc(d.name)}" data-deployment="${esc(d.namespace)}/${esc(d.name)}" tabindex="0">
+      <div class="row"><span class="swatch" style="background: var(--o${oi})"></span><span class="name">${esc(d.name)}</span>
+      <span title="READY">${d.ready}/${d.replicas}</span><span title="UP-TO-DATE">up-to-date ${d.updated}</span><span title="AVAILABLE">available ${d.available}</span>
+      <span class="muted">rev ${d.revision}${d.paused ? " · paused" : ""}</span></div>
+      <div class="rsbars">${bars}</div>${budget}<div>${conds}</div></div>`;
+  }).join("");
+  els.deployments.innerHTML = html || `<p class="muted empty-note">No Deployments. Open the editor and apply one.</p>`;
+}
+
+function renderServices(m) {
+  const html = m.ofKind("Service").sort((a, b) => (a.namespace + a.name).localeCompare(b.namespace + b.name)).map((s) => {
+    const ports = s.ports.map((p) => `${p.port}${p.nodePort ? ":" + p.nodePort : ""}/${p.protocol || "TCP"}`).join(",");
+    const sel = Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).join(",");
+    const eps = s.endpoints.length ? s.endpoints.join(", ") : "<none>";
+    return `<div class="svc" data-open="service/${esc(s.namespace)}/${esc(s.name)}" tabindex="0">
+      <strong class="mono">${esc(s.name)}</strong> <span class="muted">${esc(s.type)} ${esc(s.clusterIP)} ${esc(ports)}</span>
+      <div class="muted small">selector ${esc(sel || "<none>")}</div>
+      <div class="eps ${s.endpoints.length ? "" : "none"}">endpoints: ${esc(eps)}${s.notReady.length ? ` <span class="muted">(not ready: ${esc(s.notReady.join(", "))})</span>` : ""}</div></div>`;
+  }).join("");
+  els.services.innerHTML = html || `<p class="muted empty-note">No Services.</p>`;
+}
+
+// ----- events ------------------------------------------------------------------------------------------------------------
+const evKey = (e) => `${e.object}|${e.reason}|${e.message}|${e.source}`;
+
+function eventRow(e, fresh) {
+  const key = evKey(e);
+  let tr = eventRows.get(key);
+  if (!tr) {
+    tr = document.createElement("tr");
+    eventRows.set(key, tr);
+  }
+  tr.className = e.type + (fresh ? " fresh" : "");
+  tr.dataset.last = e.last;
+  tr.innerHTML = `<td data-ago></td><td>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${esc(e.object)}</td><td>${esc(e.message)}</td>`;
+  tr.title = `${e.source}${e.count > 1 ? ` · seen ${e.count} times` : ""}`;
+  return tr;
+}
+
+function renderEvents(m, change) {
+  if (change.snapshot) {
+    els.events.textContent = "";
+    eventRows.clear();
+    const recent = m.events.slice(-200).reverse();
+    els.events.append(...recent.map((e) => eventRow(e, false)));
+  } else {
+    for (const e of change.events) els.events.prepend(eventRow(e, true));
+    while (els.events.children.length > 200) {
+      const last = els.events.lastElementChild;
+      eventRows.forEach((v, k) => { if (v === last) eventRows.delete(k); });
+      last.remove();
+    }
+    const warn = change.events.filter((e) => e.type === "Warning").slice(-1)[0] || change.events.slice(-1)[0];
+    if (warn) els.announce.textContent = `${warn.type} ${warn.reason} ${warn.object}: ${warn.message}`;
+  }
+  applyEventFilter();
+  updateAgo();
+}
+
+function applyEventFilter() {
+  const q = (els.eventsFilter?.value || "").toLowerCase();
+  for (const tr of els.events.children) tr.hidden = q !== "" && !tr.textContent.toLowerCase().includes(q);
+}
+
+function updateAgo() {
+  if (!model) return;
+  const now = model.simNow();
+  for (const tr of els.events.children) $("[data-ago]", tr).textContent = humanDuration(now - Number(tr.dataset.last));
+}
+
+// ----- control-plane activity ----------------------------------------------------------------------------------------
+function flashActivity(activity) {
+  for (const a of activity) {
+    const names = a === "apiserver" ? ["apiserver", "etcd"] : [a];
+    for (const n of names) {
+      document.querySelectorAll(`[data-component="${n}"]`).forEach((c) => {
+        c.classList.remove("flash");
+        void c.offsetWidth;
+        c.classList.add("flash");
+        setTimeout(() => c.classList.remove("flash"), 500);
+      });
+    }
+  }
+}
+
+function drawBinds(binds) {
+  if (reduceMotion || !binds.length || !els.overlay) return;
+  const sched = document.querySelector('[data-component="scheduler"]');
+  if (!sched) return;
+  const base = els.main.getBoundingClientRect();
+  const s = sched.getBoundingClientRect();
+  const seen = new Set();
+  for (const b of binds.slice(0, 30)) {
+    if (seen.has(b.node)) continue;
+    seen.add(b.node);
+    const n = nodeEls.get(b.node);
+    if (!n) continue;
+    const r = n.getBoundingClientRect();
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+    line.setAttribute("x1", s.left + s.width / 2 - base.left);
+    line.setAttribute("y1", s.top + s.height / 2 - base.top);
+    line.setAttribute("x2", r.left + r.width / 2 - base.left);
+    line.setAttribute("y2", r.top + 20 - base.top);
+    els.overlay.append(line);
+    line.animate([{ opacity: 1 }, { opacity: 0 }], { duration: 900, easing: "ease-in" }).finished.then(() => line.remove(), () => line.remove());
+  }
+}
+
+// ----- the clock and countdowns ----------------------------------------------------------------------------------------
+const countdown = (secs) => {
+  const s = Math.max(0, Math.ceil(secs));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+};
+
+function tickClock() {
+  if (!model) return;
+  const now = model.simNow();
+  els.simTime.textContent = clockText(now);
+  els.speed.textContent = `${model.clock.speed}×`;
+  els.paused.hidden = !model.clock.paused;
+  const pauseBtn = $('[data-clock="pause"]'), resumeBtn = $('[data-clock="resume"]');
+  if (pauseBtn) { pauseBtn.hidden = model.clock.paused; resumeBtn.hidden = !model.clock.paused; }
+  const sel = $("[data-clock-speed]");
+  if (sel && document.activeElement !== sel) sel.value = String(model.clock.speed);
+  const perNode = new Map();
+  for (const el of nodeEls.values()) $("[data-countdown]", el).textContent = "";
+  for (const el of podEls.values()) { const e = $("[data-evict]", el); if (e) e.textContent = ""; }
+  for (const t of model.timers) {
+    const left = t.at - now;
+    if (t.obj.startsWith("node/")) {
+      const name = t.obj.slice(5);
+      const node = model.objects.get(`Node/${name}`);
+      const silent = node && node.kubeletStopped != null ? ` (no heartbeat for ${Math.floor(now - node.kubeletStopped)}s)` : "";
+      perNode.set(name, [`${t.label} ${countdown(left)}${silent}`]);
+    } else if (t.obj.startsWith("pod/")) {
+      const key = t.obj.slice(4);
+      const el = podEls.get(key);
+      if (el) $("[data-evict]", el).textContent = `evict ${countdown(left)}`;
+      const pod = model.objects.get(`Pod/${key}`);
+      if (pod && pod.node) {
+        const list = perNode.get(pod.node) || [];
+        if (!list.some((x) => x.startsWith("pods evicted"))) list.push(`pods evicted in ${countdown(left)}`);
+        perNode.set(pod.node, list);
+      }
+    }
+  }
+  for (const [name, lines] of perNode) {
+    const el = nodeEls.get(name);
+    if (el) $("[data-countdown]", el).textContent = lines.join(" · ");
+  }
+}
+setInterval(tickClock, 250);
+setInterval(updateAgo, 1000);
+
+// ----- controls ----------------------------------------------------------------------------------------------------------
+function openDescribe(path) {
+  const parts = path.split("/");
+  const url = `/c/${slug}/describe/${parts.map(encodeURIComponent).join("/")}/`;
+  els.describe.hidden = false;
+  if (window.htmx) window.htmx.ajax("GET", url, { target: "#describe-body", swap: "innerHTML" });
+  else fetch(url).then((r) => r.text()).then((html) => { els.describeBody.innerHTML = html; });
+}
+
+document.addEventListener("click", async (ev) => {
+  const action = ev.target.closest("[data-node-action]");
+  if (action) {
+    const node = action.closest("[data-node]").dataset.node;
+    const verb = action.dataset.nodeAction;
+    if ((verb === "remove" || verb === "drain") && !confirm(`${verb} ${node}?`)) return;
+    action.disabled = true;
+    const res = await post(`/c/${slug}/nodes/${encodeURIComponent(node)}/${verb}/`);
+    action.disabled = false;
+    toast(res.output, !res.ok);
+    return;
+  }
+  const clockBtn = ev.target.closest("[data-clock]");
+  if (clockBtn) {
+    const res = await post(`/c/${slug}/clock/${clockBtn.dataset.clock}/`);
+    if (!res.ok) toast(res.output, true);
+    return;
+  }
+  if (ev.target.closest("[data-describe-close]")) { els.describe.hidden = true; return; }
+  const open = ev.target.closest("[data-open]");
+  if (open) openDescribe(open.dataset.open);
+});
+
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape" && !els.describe.hidden) els.describe.hidden = true;
+  if (ev.key === "Enter" && ev.target.matches?.("[data-open]:not(button)")) openDescribe(ev.target.dataset.open);
+});
+
+document.addEventListener("submit", async (ev) => {
+  const form = ev.target.closest("[data-action-form]");
+  if (!form) return;
+  ev.preventDefault();
+  if (form.dataset.confirm && !confirm(form.dataset.confirm)) return;
+  const res = await post(form.action, Object.fromEntries(new FormData(form)));
+  toast(res.output, !res.ok);
+  if (res.ok && form.closest(".describe")) els.describe.hidden = true;
+});
+
+$("[data-clock-speed]")?.addEventListener("change", async (ev) => {
+  const res = await post(`/c/${slug}/clock/speed/`, { speed: ev.target.value });
+  if (!res.ok) toast(res.output, true);
+});
+els.eventsFilter?.addEventListener("input", applyEventFilter);
+
+function status(s) {
+  els.conn.textContent = s === "live" ? "● live" : s === "down" ? "● reconnecting" : "connecting…";
+  els.conn.className = `conn ${s}`;
+}
+
+// ----- console -------------------------------------------------------------------------------------------------------------
+const consoleEl = $("[data-console]");
+if (consoleEl) {
+  const out = $("[data-console-out]"), input = $("[data-console-input]");
+  const history = JSON.parse(localStorage.getItem("kubelab-history") || "[]");
+  let pos = history.length;
+  $("[data-open-console]")?.addEventListener("click", () => { consoleEl.hidden = !consoleEl.hidden; if (!consoleEl.hidden) input.focus(); });
+  $("[data-console-close]").addEventListener("click", () => { consoleEl.hidden = true; });
+  $("[data-console-form]").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const command = input.value.trim();
+    if (!command) return;
+    history.push(command);
+    localStorage.setItem("kubelab-history", JSON.stringify(history.slice(-100)));
+    pos = history.length;
+    input.value = "";
+    const cmd = document.createElement("div");
+    cmd.className = "cmd";
+    cmd.textContent = `$ kubectl ${command}`;
+    out.append(cmd);
+    const res = await fetch(`/c/${slug}/console/`, {
+      method: "POST",
+      headers: { "X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value, Accept: "application/json" },
+      body: new URLSearchParams({ command: command.replace(/^kubectl\s+/, "") }),
+    }).then((r) => r.json()).catch(() => ({ code: 1, out: "", err: "error: the server did not answer" }));
+    if (res.out) { const o = document.createElement("div"); o.textContent = res.out.replace(/\n$/, ""); out.append(o); }
+    if (res.err) { const e = document.createElement("div"); e.className = "err"; e.textContent = res.err.replace(/\n$/, ""); out.append(e); }
+    out.scrollTop = out.scrollHeight;
+  });
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowUp" && pos > 0) { input.value = history[--pos]; ev.preventDefault(); }
+    if (ev.key === "ArrowDown") { pos = Math.min(pos + 1, history.length); input.value = history[pos] || ""; ev.preventDefault(); }
+  });
+}
+
+connect(body.dataset.ws, render, status);

@@ -1,0 +1,124 @@
+"""The classroom view in a real browser against a live server with the real reconcile worker."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+NGINX = '[data-pod^="default/nginx-deployment-"]'
+
+
+def running_nginx(page: Any) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(
+        f'{NGINX}[data-status="Running"]',
+        "els => els.map(e => ({pod: e.dataset.pod, node: e.dataset.podNode}))",
+    )
+
+
+def skip(page: Any, url: str, times: int = 1) -> None:
+    for _ in range(times):
+        page.request.post(
+            url + "clock/skip/",
+            headers={
+                "X-CSRFToken": page.eval_on_selector("[name=csrfmiddlewaretoken]", "e => e.value"),
+                "Accept": "application/json",
+                "Referer": url,
+            },
+        )
+        page.wait_for_timeout(150)
+
+
+def test_apply_nginx_then_fail_a_node(kubelab_server: str, page: Any, artifacts: Path) -> None:
+    """Apply the nginx example; fail the node of one pod; its replacement runs elsewhere and the old pod is Terminating."""
+    page.goto(f"{kubelab_server}/c/demo/apply/")
+    page.click('[data-example="nginx"]')
+    page.click("[data-apply]")
+    expect(page.locator("[data-result]")).to_have_text("deployment.apps/nginx-deployment created")
+
+    cluster = f"{kubelab_server}/c/demo/"
+    page.goto(cluster)
+    page.wait_for_function(
+        f"document.querySelectorAll('{NGINX}[data-status=\"Running\"]').length === 3", timeout=20000
+    )
+    pods = running_nginx(page)
+    assert len({p["node"] for p in pods}) == 3, pods
+    victim = pods[0]
+    node = page.locator(f'[data-node="{victim["node"]}"]')
+    node.locator('[data-node-action="fail"]').click()
+    for _ in range(20):
+        if node.get_attribute("data-status") == "NotReady":
+            break
+        skip(page, cluster)
+    expect(node).to_have_attribute("data-status", "NotReady")
+    expect(node.locator("[data-countdown]")).to_contain_text(re.compile(r"\d+:\d\d"))
+    page.screenshot(path=str(artifacts / "cluster-mid-failure.png"))
+
+    old = page.locator(f'[data-pod="{victim["pod"]}"]')
+    for _ in range(30):
+        if old.get_attribute("data-status") == "Terminating" and len(running_nginx(page)) == 3:
+            break
+        skip(page, cluster)
+    expect(old).to_have_attribute("data-status", "Terminating")
+    page.wait_for_function(
+        f"document.querySelectorAll('{NGINX}[data-status=\"Running\"]').length === 3", timeout=20000
+    )
+    now = running_nginx(page)
+    new = [p for p in now if p["pod"] != victim["pod"] and p["pod"] not in {x["pod"] for x in pods}]
+    assert len(new) == 1 and new[0]["node"] != victim["node"], now
+    page.screenshot(path=str(artifacts / "cluster-after-eviction.png"))
+    page.locator(f'[data-pod="{new[0]["pod"]}"]').click()
+    expect(page.locator("[data-describe-body]")).to_contain_text("Scheduler's decision")
+    expect(page.locator("[data-describe-body]")).to_contain_text(
+        f"Replaces {victim['pod'].split('/')[1]}"
+    )
+    page.locator(f'[data-node="{victim["node"]}"] [data-node-action="recover"]').click()
+
+
+def test_yaml_error_is_marked_on_its_line(kubelab_server: str, page: Any, artifacts: Path) -> None:
+    page.goto(f"{kubelab_server}/c/demo/apply/")
+    page.click('[data-example="nginx"]')
+    page.wait_for_function(
+        "document.querySelector('.django-ace-widget') && document.querySelector('.django-ace-widget').editor"
+    )
+    text = page.evaluate("document.querySelector('.django-ace-widget').editor.getValue()")
+    bad = text.replace("replicas: 3", "replicas: -3")
+    line = bad.splitlines().index("  replicas: -3") + 1
+    page.evaluate("t => document.querySelector('.django-ace-widget').editor.setValue(t, -1)", bad)
+    page.click("[data-apply]")
+    expect(page.locator("[data-result]")).to_contain_text(
+        'The Deployment "nginx-deployment" is invalid: spec.replicas: Invalid value: -3: must be greater than or equal to 0'
+    )
+    expect(page.locator("[data-result]")).to_contain_text(f"at line {line}: spec.replicas")
+    annotations = page.evaluate(
+        "document.querySelector('.django-ace-widget').editor.getSession().getAnnotations()"
+    )
+    assert [a["row"] for a in annotations] == [line - 1]
+    expect(page.locator(".ace_gutter-cell.ace_error")).to_have_text(str(line))
+    page.screenshot(path=str(artifacts / "editor-error.png"))
+
+
+def test_console_prints_kubectl_get_pods(kubelab_server: str, page: Any) -> None:
+    page.goto(f"{kubelab_server}/c/demo/")
+    page.click("[data-open-console]")
+    page.fill("[data-console-input]", "get pods")
+    page.press("[data-console-input]", "Enter")
+    out = page.locator("[data-console-out]")
+    expect(out).to_contain_text(re.compile(r"NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n"))
+    expect(out).to_contain_text(re.compile(r"web-\w+-\w{5}\s+1/1\s+Running\s+0\s+\d+"))
+    page.press("[data-console-input]", "ArrowUp")
+    expect(page.locator("[data-console-input]")).to_have_value("get pods")
+
+
+def test_projector_and_index_pages_have_no_errors(
+    kubelab_server: str, page: Any, artifacts: Path
+) -> None:
+    page.goto(f"{kubelab_server}/c/demo/?projector=1")
+    page.wait_for_selector('[data-node="worker-1"]')
+    assert page.locator("[data-node-action]").count() == 0
+    assert page.locator("[data-clock]").count() == 0
+    page.screenshot(path=str(artifacts / "projector.png"))
+    page.goto(f"{kubelab_server}/")
+    page.wait_for_selector("[data-node]")
