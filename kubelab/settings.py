@@ -136,7 +136,7 @@ if _redis:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis]},
+            "CONFIG": {"hosts": [_redis], "prefix": os.environ.get("REDIS_PREFIX", "kubelab")},
         }
     }
 else:
