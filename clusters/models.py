@@ -93,12 +93,18 @@ class ObjectRow(models.Model):
 
 class Namespace(ObjectRow):
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["cluster", "name"], name="uniq_namespace")]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "name"], name="uniq_namespace"),
+            models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_namespace_uid"),
+        ]
 
 
 class Node(ObjectRow):
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["cluster", "name"], name="uniq_node")]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "name"], name="uniq_node"),
+            models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_node_uid"),
+        ]
 
 
 class Event(models.Model):

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
 
 from kubelab.sim.objects import Event as SimEvent
 from kubelab.sim.objects import KObject, OwnerRef
@@ -87,6 +87,34 @@ def _row_values(obj: KObject) -> dict[str, Any]:
     return values
 
 
+def _update_rows(
+    model: type[models.Model],
+    cluster_id: int,
+    items: list[tuple[str, dict[str, Any]]],
+    fields: list[str],
+) -> None:
+    """One ``executemany`` of plain UPDATEs keyed by (cluster, uid): a single round of work whatever the count.
+
+    (Django's ``bulk_update`` builds a CASE/WHEN expression per field and row, which costs milliseconds per row.)
+    """
+    if not items:
+        return
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    cols = [model._meta.get_field(f) for f in fields]
+    sql = (
+        f"UPDATE {qn(model._meta.db_table)} SET "
+        + ", ".join(f"{qn(c.column)} = %s" for c in cols)
+        + f" WHERE {qn('cluster_id')} = %s AND {qn('uid')} = %s"
+    )
+    params = [
+        [c.get_db_prep_save(values[c.name], conn) for c in cols] + [cluster_id, uid]
+        for uid, values in items
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(sql, params)
+
+
 def event_key(ev: SimEvent) -> str:
     return hashlib.sha256(json.dumps(ev.dedupe_key).encode()).hexdigest()
 
@@ -114,23 +142,8 @@ def save_changes(cluster: cm.Cluster, state: ClusterState) -> None:
         MODELS[kind].objects.bulk_create(rows, batch_size=500)
         state.persisted.update(r.uid for r in rows)  # type: ignore[attr-defined]
     for kind, items in updates.items():
-        model = MODELS[kind]
-        existing = {
-            r.uid: r
-            for r in model.objects.filter(cluster=cluster, uid__in=[u for u, _ in items]).only(
-                "id", "uid"
-            )
-        }
-        rows = []
-        for uid, values in items:
-            row = existing.get(uid)
-            if row is None:
-                continue
-            for f, v in values.items():
-                setattr(row, f, v)
-            rows.append(row)
         fields = ROW_FIELDS + (POD_FIELDS if kind == "Pod" else [])
-        model.objects.bulk_update(rows, fields, batch_size=500)
+        _update_rows(MODELS[kind], cluster.pk, items, fields)
     _save_events(cluster, state)
     cluster.engine = state.engine_json()
     cluster.rv = state.rv

@@ -10,14 +10,20 @@ from clusters.models import ObjectRow
 class Deployment(ObjectRow):
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_deployment")
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "name"], name="uniq_deployment"
+            ),
+            models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_deployment_uid"),
         ]
 
 
 class ReplicaSet(ObjectRow):
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_replicaset")
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "name"], name="uniq_replicaset"
+            ),
+            models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_replicaset_uid"),
         ]
 
 
@@ -27,7 +33,8 @@ class Pod(ObjectRow):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_pod")
+            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_pod"),
+            models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_pod_uid"),
         ]
         indexes = [
             models.Index(fields=["cluster", "node_name"]),
@@ -38,5 +45,6 @@ class Pod(ObjectRow):
 class Service(ObjectRow):
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_service")
+            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_service"),
+            models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_service_uid"),
         ]

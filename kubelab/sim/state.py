@@ -19,7 +19,8 @@ from .clock import Clock
 from .objects import Deployment, Event, KObject, Namespace, Node, Pod, ReplicaSet, Service
 
 MAX_EVENTS = 1000  # like an event TTL: the newest 1,000 events are kept
-MAX_DECISIONS = 2000  # scheduler decision records kept (newest pods)
+MAX_DECISIONS = 2000  # scheduler decision records kept in memory (newest pods)
+PERSISTED_DECISIONS = 50  # and stored with the cluster
 MAX_PODS_PER_CLUSTER = 20000
 
 QUEUES = (
@@ -444,7 +445,7 @@ class ClusterState:
             "unschedulable": [list(k) for k in self.unschedulable],
             "startIndex": self.sim_start_index,
             "imageNodes": self.image_nodes,
-            "decisions": list(self.decisions.items())[-300:],
+            "decisions": list(self.decisions.items())[-PERSISTED_DECISIONS:],
         }
 
     def load_engine(self, d: dict[str, Any]) -> None:

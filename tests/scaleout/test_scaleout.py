@@ -10,6 +10,7 @@ import asyncio
 import json
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import websockets
 
@@ -28,6 +29,12 @@ async def collect(port: int, until: float, out: list[dict]) -> None:
             except TimeoutError:
                 break
             out.append(json.loads(raw))
+
+
+def run_async(coro) -> None:  # noqa: ANN001
+    """asyncio.run in a thread of its own: another test's event loop (Playwright's) may be running here."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 def owner_pid(stack: Stack) -> int:
@@ -64,7 +71,7 @@ def test_two_daphnes_two_workers_and_failover(stack: Stack) -> None:
         )
         assert r.stdout == "deployment.apps/api created\n", r.stderr
 
-    asyncio.run(phase(8, apply))
+    run_async(phase(8, apply))
     deltas = [
         [(m["seq"], sorted(u["key"] for u in m["upserts"])) for m in msgs if m["type"] == "delta"]
         for msgs in seen
@@ -95,7 +102,7 @@ def test_two_daphnes_two_workers_and_failover(stack: Stack) -> None:
         )
         assert r.stdout == "deployment.apps/api scaled\n", r.stderr
 
-    asyncio.run(phase(14, scale))
+    run_async(phase(14, scale))
     created = [
         (m, time.monotonic())
         for m in seen[0]

@@ -1,0 +1,307 @@
+"""Live benchmarks (on demand): `.venv/bin/python tests/perf/bench_live.py [embedded|redis|db]`. Prints figures.
+
+- embedded: commit→browser latency (p50/p95) for 1, 50 and 300 WebSocket clients on `manage.py up`
+- redis:    the same across two Daphne processes and a reconcile worker on PostgreSQL + Redis
+- db:       tick cost on the database with 1,000 and 10,000 pods (100 changed pods), and queries per tick
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 40) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+class Console:
+    """Posts kubectl commands to the page's console endpoint like a browser (cookie + CSRF token)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        html = self.opener.open(f"{base}/c/demo/").read().decode()
+        self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+    def run(self, command: str) -> dict:
+        data = urllib.parse.urlencode({"command": command}).encode()
+        req = urllib.request.Request(
+            f"{self.base}/c/demo/console/",
+            data=data,
+            headers={
+                "X-CSRFToken": self.token,
+                "Referer": f"{self.base}/c/demo/",
+                "Accept": "application/json",
+            },
+        )
+        return json.loads(self.opener.open(req).read())
+
+
+async def measure(
+    ports: list[int], clients: int, base: str, changes: int = 15
+) -> tuple[list[float], int]:
+    import websockets
+
+    lat: list[float] = []
+    ready = asyncio.Event()
+    connected = 0
+    stop = False
+
+    async def client(i: int) -> None:
+        nonlocal connected
+        port = ports[i % len(ports)]
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/ws/clusters/demo/",
+            origin=f"http://127.0.0.1:{port}",
+            max_size=2**24,
+        ) as ws:
+            await ws.recv()  # snapshot
+            connected += 1
+            if connected == clients:
+                ready.set()
+            while not stop:
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                now = time.time()
+                msg = json.loads(raw)
+                if msg.get("type") == "delta" and msg.get("upserts"):
+                    lat.append((now - msg["serverWall"]) * 1000)
+
+    tasks = [asyncio.create_task(client(i)) for i in range(clients)]
+    await asyncio.wait_for(ready.wait(), 120)
+    console = await asyncio.to_thread(Console, base)
+    for k in range(changes):
+        await asyncio.to_thread(console.run, f"scale deployment web --replicas={3 + k % 4}")
+        await asyncio.sleep(0.6)
+    await asyncio.sleep(2)
+    stop = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return lat, connected
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return (
+        values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+        if values
+        else float("nan")
+    )
+
+
+def bench_embedded() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/kubelab.sqlite3")
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "up", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{port}/c/demo/")
+            for n in (1, 50, 300):
+                lat, got = asyncio.run(measure([port], n, f"http://127.0.0.1:{port}"))
+                print(
+                    f"embedded, {n:>3} clients: {len(lat)} deltas received, commit→browser p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms"
+                )
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def bench_redis() -> None:
+    import psycopg
+
+    name = f"kubelab_bench_{uuid.uuid4().hex[:8]}"
+    pg = "postgres://postgres@127.0.0.1:5432"
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"{pg}/{name}",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        REDIS_PREFIX=name,
+    )
+    procs = []
+    try:
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "create_cluster", "--demo"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        ports = [free_port(), free_port()]
+        for p in ports:
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "daphne",
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(p),
+                        "kubelab.asgi:application",
+                    ],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "manage.py"), "reconcile"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        for p in ports:
+            wait_http(f"http://127.0.0.1:{p}/c/demo/")
+        for n in (1, 50, 300):
+            lat, got = asyncio.run(measure(ports, n, f"http://127.0.0.1:{ports[0]}"))
+            print(
+                f"redis, 2 daphnes, {n:>3} clients: {len(lat)} deltas received, commit→browser p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms"
+            )
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+        with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_db() -> None:
+    tmp = tempfile.mkdtemp()
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubelab.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clusters import services
+    from kubelab.sim import actions
+    from kubelab.sim.apiserver.apply import apply_text
+
+    call_command("migrate", verbosity=0)
+    actions.MAX_NODES = 1000
+    for nodes, pods in ((100, 1000), (500, 10000)):
+        scenario = "nodes:\n" + "".join(
+            f"  - {{name: node-{i:03d}, cpu: '64', memory: 256Gi, pods: 250}}\n"
+            for i in range(nodes)
+        )
+        cluster = services.cluster_create(slug=f"bench{pods}", scenario_text=scenario)
+        cid = cluster.pk
+        for i in range(pods // 1000):
+            text = f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app{i}}}
+spec:
+  replicas: 1000
+  selector: {{matchLabels: {{app: app{i}}}}}
+  template:
+    metadata: {{labels: {{app: app{i}}}}}
+    spec:
+      containers: [{{name: c, image: "nginx:1.27", resources: {{requests: {{cpu: 10m, memory: 16Mi}}}}}}]
+"""
+            services.cluster_mutate(cid, lambda st, t=text: apply_text(st, t, max_replicas=1000))
+        services.clock_set(cluster_id=cid, speed=60)
+        for _ in range(40):
+            services.clock_advance(cluster_id=cid, mode="skip")
+        running = services.cluster_query(
+            cid, lambda st: sum(1 for p in st.pods.values() if p.ready)
+        )
+        times, queries = [], []
+        for _r in range(5):
+
+            def churn(st):  # noqa: ANN001, ANN202
+                victims = [p for p in st.pods.values() if p.deleted is None][:100]
+                for p in victims:
+                    p.status["phase"] = "Running"
+                    for c in p.status.get("conditions") or []:
+                        if c["type"] == "Ready":
+                            c["status"] = "False" if c["status"] == "True" else "True"
+                    st.touch(p)
+                return []
+
+            services.cluster_mutate(
+                cid, churn
+            )  # 100 changed pods waiting to be saved by ... the mutate itself
+            with CaptureQueriesContext(connection) as ctx:
+                t0 = time.perf_counter()
+                services.cluster_mutate(cid, churn)
+                times.append((time.perf_counter() - t0) * 1000)
+            queries.append(len(ctx.captured_queries))
+            t0 = time.perf_counter()
+            with CaptureQueriesContext(connection) as ctx2:
+                services.cluster_tick(cid)
+            follow = (time.perf_counter() - t0) * 1000
+        print(
+            f"db, {nodes} nodes / {running} running pods: write of 100 changed pods {statistics.median(times):.1f} ms "
+            f"({statistics.median(queries):.0f} queries); the tick that reacts to them {follow:.1f} ms ({len(ctx2.captured_queries)} queries)"
+        )
+        # A cold load (what a worker does when another process wrote):
+        services.forget(cid)
+        t0 = time.perf_counter()
+        services.cluster_tick(cid)
+        print(
+            f"    cold load + tick of {pods} pods from the database: {(time.perf_counter() - t0) * 1000:.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    what = sys.argv[1:] or ["embedded", "redis", "db"]
+    if "db" in what:
+        bench_db()
+    if "embedded" in what:
+        bench_embedded()
+    if "redis" in what:
+        bench_redis()
