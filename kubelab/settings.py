@@ -55,6 +55,9 @@ def sqlite_database(path: Path) -> dict[str, object]:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
         "TEST": {"NAME": str(path.with_name("test_" + path.name))},
+        # Reuse connections: opening one (and its PRAGMAs) per database_sync_to_async call is costly.
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
     }
 
 
