@@ -124,17 +124,21 @@ function podEl(pod) {
     podEls.set(key, el);
   }
   const app = appOf(pod);
+  const [ready, total] = pod.ready.split("/");
+  const sig = [app, pod.status, pod.node, pod.ready, pod.podReady, pod.restarts, pod.ip, pod.replaces,
+    pod.containers.map((c) => `${c.name}${c.state}${c.reason}${c.ready}`).join()].join("|");
+  if (el.__sig === sig) return el; // nothing visible changed
+  el.__sig = sig;
   el.style.setProperty("--c", `var(--o${ownerIndex(app)})`);
   el.dataset.status = pod.status;
   el.dataset.podNode = pod.node || "";
   el.classList.toggle("notready", pod.status === "Running" && !pod.podReady);
-  const [ready, total] = pod.ready.split("/");
   el.classList.toggle("node-lost", pod.status === "Running" && !pod.podReady && ready === total);
-  $(".app", el).textContent = app;
-  $(".sfx", el).textContent = "·" + pod.name.slice(pod.name.lastIndexOf("-") + 1);
-  $(".glyph", el).textContent = GLYPH[pod.status] ?? "•";
-  $(".containers", el).innerHTML = pod.containers.map((c) => `<i class="ctr${c.ready ? "" : " notready"}" title="${esc(c.name)}: ${esc(c.state)}${c.reason ? " " + esc(c.reason) : ""}"></i>`).join("");
-  $(".restarts", el).textContent = pod.restarts ? `↻${pod.restarts}` : "";
+  el.querySelector(".app").textContent = app;
+  el.querySelector(".sfx").textContent = "·" + pod.name.slice(pod.name.lastIndexOf("-") + 1);
+  el.querySelector(".glyph").textContent = GLYPH[pod.status] ?? "•";
+  el.querySelector(".containers").innerHTML = pod.containers.map((c) => `<i class="ctr${c.ready ? "" : " notready"}" title="${esc(c.name)}: ${esc(c.state)}${c.reason ? " " + esc(c.reason) : ""}"></i>`).join("");
+  el.querySelector(".restarts").textContent = pod.restarts ? `↻${pod.restarts}` : "";
   el.title = `${pod.name}\n${pod.ready} ${pod.status}${pod.restarts ? ` · ${pod.restarts} restarts` : ""}${pod.node ? " · " + pod.node : ""}${pod.ip ? " · " + pod.ip : ""}${pod.replaces ? `\nreplaces ${pod.replaces}` : ""}`;
   el.dataset.replaces = pod.replaces || "";
   el.setAttribute("aria-label", `pod ${pod.name}, ${pod.status}, ready ${pod.ready}`);
@@ -165,19 +169,25 @@ function dropQueueItem(key) {
   }
 }
 
-function flip(el, first, delay) {
+function flip(el, first, delay, last = el.getBoundingClientRect()) {
   if (reduceMotion || !first) return;
-  const last = el.getBoundingClientRect();
   const dx = first.left - last.left, dy = first.top - last.top;
   if (Math.abs(dx) < 1 && Math.abs(dy) < 1) return;
-  el.getAnimations().forEach((a) => a.cancel()); // one motion per pod at a time
-  el.animate([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: "none" }],
+  play(el, [{ transform: `translate(${dx}px, ${dy}px)` }, { transform: "none" }],
     { duration: animMs(), delay, easing: "cubic-bezier(.2,.7,.2,1)", fill: "backwards" });
+}
+
+// One motion per pod at a time: a new one replaces the running one. (Element.getAnimations()
+// would do, but it flushes style on every call: half a second for 500 pods.)
+function play(el, keyframes, options) {
+  if (el.__anim) el.__anim.cancel();
+  el.__anim = el.animate(keyframes, options);
+  return el.__anim;
 }
 
 function appear(el, delay) {
   if (reduceMotion) { highlight(el); return; }
-  el.animate([{ opacity: 0, transform: "scale(.6)" }, { opacity: 1, transform: "none" }],
+  play(el, [{ opacity: 0, transform: "scale(.6)" }, { opacity: 1, transform: "none" }],
     { duration: animMs(), delay, easing: "ease-out", fill: "backwards" });
 }
 
@@ -186,38 +196,86 @@ function highlight(el) {
   setTimeout(() => el.classList.remove("highlight"), 700);
 }
 
+let leaving = 0; // exit animations started in the current render
+
 function disappear(el, key) {
   podEls.delete(key);
   dropQueueItem(key);
-  if (reduceMotion) { el.remove(); return; }
-  el.getAnimations().forEach((a) => a.cancel());
+  if (reduceMotion || ++leaving > 200) { el.remove(); return; }
   el.dataset.pod = ""; // no longer part of the cluster
-  el.animate([{ opacity: 0.8 }, { opacity: 0, transform: "scale(.5)" }], { duration: animMs(), easing: "ease-in" }).finished
+  play(el, [{ opacity: 0.8 }, { opacity: 0, transform: "scale(.5)" }], { duration: animMs(), easing: "ease-in" }).finished
     .then(() => el.remove(), () => el.remove());
 }
 
 // ----- render -----------------------------------------------------------------------------------------------------
-function render(m, change) {
+// Deltas arriving within one frame are merged and rendered once; only what changed is touched.
+let pending = null;
+
+function onChange(m, change) {
   model = m;
+  if (!pending) {
+    pending = { snapshot: false, keys: new Set(), removed: [], events: [], activity: new Set(), binds: [] };
+    requestAnimationFrame(() => {
+      const c = pending;
+      pending = null;
+      const t0 = performance.now();
+      render(m, c);
+      const took = performance.now() - t0;
+      (window.__kubelabRenders ||= []).push([took, c.keys.size]);
+      if (window.__kubelabRenders.length > 100) window.__kubelabRenders.shift();
+    });
+  }
+  if (change.snapshot) pending.snapshot = true;
+  for (const o of change.upserts) pending.keys.add(o.key);
+  for (const k of change.deletes) pending.keys.add(k);
+  pending.events.push(...change.events);
+  for (const a of change.activity || []) pending.activity.add(a);
+  pending.binds.push(...(change.binds || []));
+}
+
+function render(m, change) {
+  leaving = 0;
+  const changedKinds = new Set([...change.keys].map((k) => k.split("/")[0]));
   const nodes = m.ofKind("Node").sort((a, b) => (b.roles.includes("control-plane") - a.roles.includes("control-plane")) || a.name.localeCompare(b.name));
-  const pods = m.ofKind("Pod").sort((a, b) => a.created - b.created || a.name.localeCompare(b.name));
+  const allPods = m.ofKind("Pod");
   const byNode = new Map(nodes.map((n) => [n.name, []]));
-  for (const p of pods) if (p.node && byNode.has(p.node)) byNode.get(p.node).push(p);
+  for (const p of allPods) if (p.node && byNode.has(p.node)) byNode.get(p.node).push(p);
+  const pods = change.snapshot ? allPods : [...change.keys].filter((k) => k.startsWith("Pod/")).map((k) => m.objects.get(k)).filter(Boolean);
+  pods.sort((a, b) => a.created - b.created || a.name.localeCompare(b.name));
 
-  // FLIP, step 1: where everything is now.
-  const animate = !reduceMotion && !change.snapshot && pods.length <= 1500;
+  // FLIP, step 1: where the pods that may move are now.
+  const animate = !reduceMotion && !change.snapshot;
   const first = new Map();
-  if (animate) for (const [key, el] of podEls) if (el.isConnected) first.set(key, el.getBoundingClientRect());
+  if (animate) {
+    for (const p of pods) {
+      const el = podEls.get(`${p.namespace}/${p.name}`);
+      if (el && el.isConnected && (el.dataset.podNode || "") !== (p.node || "")) first.set(`${p.namespace}/${p.name}`, el.getBoundingClientRect());
+    }
+  }
   const queueRect = els.queue.getBoundingClientRect();
-  const boundNow = new Set((change.binds || []).map((b) => b.pod));
+  const boundNow = new Set(change.binds.map((b) => b.pod));
 
-  // Nodes
+  // Nodes: the changed ones and those whose pods changed
+  const touchedNodes = new Set();
+  for (const k of change.keys) if (k.startsWith("Node/")) touchedNodes.add(k.slice(5));
+  for (const p of pods) if (p.node) touchedNodes.add(p.node);
+  for (const el of podEls.values()) if (!change.snapshot && el.dataset.podNode && change.keys.has(`Pod/${el.dataset.pod}`)) touchedNodes.add(el.dataset.podNode);
   for (const [name, el] of nodeEls) if (!byNode.has(name)) { el.remove(); nodeEls.delete(name); }
-  for (const n of nodes) updateNode(n, byNode.get(n.name));
+  for (const n of nodes) if (change.snapshot || touchedNodes.has(n.name) || !nodeEls.has(n.name)) updateNode(n, byNode.get(n.name));
 
   // Pods leaving
-  const live = new Set(pods.map((p) => `${p.namespace}/${p.name}`));
-  for (const [key, el] of [...podEls]) if (!live.has(key)) disappear(el, key);
+  if (change.snapshot) {
+    const live = new Set(allPods.map((p) => `${p.namespace}/${p.name}`));
+    for (const [key, el] of [...podEls]) if (!live.has(key)) disappear(el, key);
+  } else {
+    for (const k of change.keys) {
+      if (k.startsWith("Pod/") && !m.objects.has(k)) {
+        const key = k.slice(4);
+        const el = podEls.get(key);
+        if (el) disappear(el, key);
+      }
+    }
+  }
 
   // Pods: place each in its node, or in the scheduling queue
   const created = [];
@@ -239,23 +297,27 @@ function render(m, change) {
   els.queueEmpty.hidden = queueItems.size > 0;
 
   // FLIP, step 2: play from where things were; a pod created and bound in one tick flies from the queue.
+  // A burst is staggered so the eye can follow; beyond MAX_ANIMATED pods the rest simply appear.
   if (animate) {
-    const n = moved.length + created.length;
-    const stagger = Math.min(25, 600 / Math.max(n, 1));
-    let i = 0;
-    for (const key of moved) flip(podEls.get(key), first.get(key), (i++) * stagger);
+    const MAX_ANIMATED = 200;
+    const plays = [];
+    for (const key of moved) if (plays.length < MAX_ANIMATED) plays.push([podEls.get(key), first.get(key)]);
     for (const key of created) {
+      if (plays.length >= MAX_ANIMATED) break;
       const el = podEls.get(key);
-      if (boundNow.has(key) && el.dataset.podNode) flip(el, { left: queueRect.left + 8, top: queueRect.top + 8 }, (i++) * stagger);
-      else appear(el, (i++) * stagger);
+      plays.push([el, boundNow.has(key) && el.dataset.podNode ? { left: queueRect.left + 8, top: queueRect.top + 8 } : null]);
     }
+    // Read every final position first (one layout), then start every animation: no read after a write.
+    const lasts = plays.map(([el, from]) => (from ? el.getBoundingClientRect() : null));
+    const stagger = Math.min(25, 600 / Math.max(plays.length, 1));
+    plays.forEach(([el, from], i) => (from ? flip(el, from, i * stagger, lasts[i]) : appear(el, i * stagger)));
   }
 
-  renderDeployments(m);
-  renderServices(m);
+  if (change.snapshot || changedKinds.has("Deployment") || changedKinds.has("ReplicaSet")) renderDeployments(m);
+  if (change.snapshot || changedKinds.has("Service")) renderServices(m);
   renderEvents(m, change);
-  flashActivity(change.activity || []);
-  drawBinds(change.binds || []);
+  flashActivity([...change.activity]);
+  drawBinds(change.binds);
   tickClock();
 }
 
@@ -325,7 +387,7 @@ function renderEvents(m, change) {
     const recent = m.events.slice(-200).reverse();
     els.events.append(...recent.map((e) => eventRow(e, false)));
   } else {
-    for (const e of change.events) els.events.prepend(eventRow(e, true));
+    for (const e of change.events.slice(-200)) els.events.prepend(eventRow(e, true));
     while (els.events.children.length > 200) {
       const last = els.events.lastElementChild;
       eventRows.forEach((v, k) => { if (v === last) eventRows.delete(k); });
@@ -404,8 +466,7 @@ function tickClock() {
   const sel = $("[data-clock-speed]");
   if (sel && document.activeElement !== sel) sel.value = String(model.clock.speed);
   const perNode = new Map();
-  for (const el of nodeEls.values()) $("[data-countdown]", el).textContent = "";
-  for (const el of podEls.values()) { const e = $("[data-evict]", el); if (e) e.textContent = ""; }
+  const podLabels = new Map();
   for (const t of model.timers) {
     const left = t.at - now;
     if (t.obj.startsWith("node/")) {
@@ -415,8 +476,7 @@ function tickClock() {
       perNode.set(name, [`${t.label} ${countdown(left)}${silent}`]);
     } else if (t.obj.startsWith("pod/")) {
       const key = t.obj.slice(4);
-      const el = podEls.get(key);
-      if (el) $("[data-evict]", el).textContent = `evict ${countdown(left)}`;
+      if (podEls.has(key)) podLabels.set(key, `evict ${countdown(left)}`);
       const pod = model.objects.get(`Pod/${key}`);
       if (pod && pod.node) {
         const list = perNode.get(pod.node) || [];
@@ -425,10 +485,18 @@ function tickClock() {
       }
     }
   }
-  for (const [name, lines] of perNode) {
-    const el = nodeEls.get(name);
-    if (el) $("[data-countdown]", el).textContent = lines.join(" · ");
+  for (const [name, el] of nodeEls) setText($("[data-countdown]", el), (perNode.get(name) || []).join(" · "));
+  for (const key of new Set([...evictShown, ...podLabels.keys()])) {
+    const el = podEls.get(key);
+    if (el) setText(el.querySelector("[data-evict]"), podLabels.get(key) || "");
   }
+  evictShown = new Set(podLabels.keys());
+}
+
+let evictShown = new Set();
+
+function setText(el, text) {
+  if (el && el.textContent !== text) el.textContent = text;
 }
 setInterval(tickClock, 250);
 setInterval(updateAgo, 1000);
@@ -526,4 +594,4 @@ if (consoleEl) {
   });
 }
 
-connect(body.dataset.ws, render, status);
+connect(body.dataset.ws, onChange, status);
