@@ -120,6 +120,17 @@ class Event(models.Model):
         indexes = [models.Index(fields=["cluster", "seq"])]
 
 
+class Decision(models.Model):
+    """The scheduler's decision record for a pod: written once per attempt, deleted with the pod."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    pod_uid = models.CharField(max_length=36)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "pod_uid"], name="uniq_decision")]
+
+
 class Membership(models.Model):
     """Who belongs to a cluster's classroom (roles arrive with the classrooms issue)."""
 

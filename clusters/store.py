@@ -145,8 +145,27 @@ def save_changes(cluster: cm.Cluster, state: ClusterState) -> None:
         fields = ROW_FIELDS + (POD_FIELDS if kind == "Pod" else [])
         _update_rows(MODELS[kind], cluster.pk, items, fields)
     _save_events(cluster, state)
+    _save_decisions(
+        cluster, state, [obj.uid for (kind, _), obj in state.removed.items() if kind == "Pod"]
+    )
     cluster.engine = state.engine_json()
     cluster.rv = state.rv
+
+
+def _save_decisions(cluster: cm.Cluster, state: ClusterState, gone: list[str]) -> None:
+    fresh = [uid for uid in state.new_decisions if uid in state.decisions]
+    if gone or fresh:
+        cm.Decision.objects.filter(cluster=cluster, pod_uid__in=gone + fresh).delete()
+    if fresh:
+        cm.Decision.objects.bulk_create(
+            [cm.Decision(cluster=cluster, pod_uid=u, data=state.decisions[u]) for u in fresh],
+            batch_size=500,
+        )
+
+
+def decision_for(cluster_id: int, pod_uid: str) -> dict[str, Any] | None:
+    row = cm.Decision.objects.filter(cluster_id=cluster_id, pod_uid=pod_uid).first()
+    return row.data if row is not None else None
 
 
 def _save_events(cluster: cm.Cluster, state: ClusterState) -> None:

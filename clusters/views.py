@@ -18,7 +18,7 @@ from kubelab.sim import printers
 from kubelab.sim.apiserver import ApiError
 from kubelab.sim.kubectl import run as kubectl_run
 
-from . import services
+from . import services, store
 from .kubectl_api import ServiceApi
 from .models import Cluster
 
@@ -106,7 +106,9 @@ def describe(
             "decision": None,
         }
         if k == "Pod":
-            out["decision"] = state.decisions.get(obj.uid)
+            out["decision"] = state.decisions.get(obj.uid) or store.decision_for(
+                cluster.pk, obj.uid
+            )
             out["replaces"] = obj.sim.get("replaces")
         return out
 

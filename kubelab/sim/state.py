@@ -19,8 +19,7 @@ from .clock import Clock
 from .objects import Deployment, Event, KObject, Namespace, Node, Pod, ReplicaSet, Service
 
 MAX_EVENTS = 1000  # like an event TTL: the newest 1,000 events are kept
-MAX_DECISIONS = 2000  # scheduler decision records kept in memory (newest pods)
-PERSISTED_DECISIONS = 50  # and stored with the cluster
+MAX_DECISIONS = 2000  # scheduler decision records kept in memory (all are stored in the database)
 MAX_PODS_PER_CLUSTER = 20000
 
 QUEUES = (
@@ -90,6 +89,7 @@ class ClusterState:
         self.changed: dict[tuple[str, Any], KObject] = {}
         self.removed: dict[tuple[str, Any], KObject] = {}
         self.new_events: dict[tuple[str, ...], Event] = {}
+        self.new_decisions: set[str] = set()
         self.activity: set[str] = set()  # control-plane components that acted
         self.binds: list[tuple[str, str]] = []  # (pod key "ns/name", node) bound this tick
         self.sched_gen = 0  # bumped when something could make a pending pod schedulable
@@ -412,6 +412,7 @@ class ClusterState:
     # ----- scheduler decision records -----------------------------------------------------
     def keep_decision(self, pod: Pod, record: dict[str, Any]) -> None:
         self.decisions[pod.uid] = record
+        self.new_decisions.add(pod.uid)
         self.decisions.move_to_end(pod.uid)
         while len(self.decisions) > MAX_DECISIONS:
             self.decisions.popitem(last=False)
@@ -445,7 +446,6 @@ class ClusterState:
             "unschedulable": [list(k) for k in self.unschedulable],
             "startIndex": self.sim_start_index,
             "imageNodes": self.image_nodes,
-            "decisions": list(self.decisions.items())[-PERSISTED_DECISIONS:],
         }
 
     def load_engine(self, d: dict[str, Any]) -> None:
@@ -473,10 +473,10 @@ class ClusterState:
         self.unschedulable = {tuple(k): None for k in d.get("unschedulable") or []}  # type: ignore[misc]
         self.sim_start_index = int(d.get("startIndex", 0))
         self.image_nodes = dict(d.get("imageNodes") or {})
-        self.decisions = OrderedDict((k, v) for k, v in d.get("decisions") or [])
 
     # ----- tick bookkeeping ----------------------------------------------------------------
     def reset_changes(self) -> None:
+        self.new_decisions = set()
         self.changed = {}
         self.removed = {}
         self.new_events = {}
