@@ -172,5 +172,9 @@ class Reconciler:
     def _current_rvs(self) -> list[tuple[int, int]]:
         return list(Cluster.objects.filter(pk__in=self.owned).values_list("id", "rv"))
 
+    def release_all(self) -> None:
+        """Give up every lease (on shutdown)."""
+        self._release_all()
+
     def _release_all(self) -> None:
         Cluster.objects.filter(lease_owner=self.worker_id).update(lease_owner="", lease_until=None)

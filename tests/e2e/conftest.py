@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+SERVER_ENV: dict[str, str] = {}  # the live server's environment (its database), for CLI commands
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -63,6 +64,7 @@ def kubelab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         proc.kill()
         raise RuntimeError("the live server did not start: " + (tmp / "up.log").read_text())
+    SERVER_ENV.update(env)
     yield url
     proc.send_signal(signal.SIGINT)
     try:

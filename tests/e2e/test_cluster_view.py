@@ -122,3 +122,38 @@ def test_projector_and_index_pages_have_no_errors(
     page.screenshot(path=str(artifacts / "projector.png"))
     page.goto(f"{kubelab_server}/")
     page.wait_for_selector("[data-node]")
+
+
+def test_kubectl_cli_change_reaches_open_browsers(kubelab_server: str, page: Any) -> None:
+    """`manage.py kubectl` in another process writes through the services; the open page shows it."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, SERVER_ENV
+
+    page.goto(f"{kubelab_server}/c/demo/")
+    page.wait_for_selector('[data-pod^="default/web-"]')
+    before = page.locator('[data-pod^="default/web-"]').count()
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "kubectl",
+            "--cluster",
+            "demo",
+            "scale",
+            "deployment",
+            "web",
+            f"--replicas={before + 2}",
+        ],
+        env=SERVER_ENV,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.stdout == "deployment.apps/web scaled\n", r.stderr
+    page.wait_for_function(
+        f'document.querySelectorAll(\'[data-pod^="default/web-"][data-status="Running"]\').length === {before + 2}',
+        timeout=15000,
+    )

@@ -109,7 +109,11 @@ def _client_process(args: tuple) -> list[float]:
 
 
 def measure(
-    ports: list[int], clients: int, base: str, changes: int = 15, processes: int = 4
+    ports: list[int],
+    clients: int,
+    base: str,
+    changes: int = 15,
+    processes: int = int(os.environ.get("KUBELAB_BENCH_PROCS", "4")),
 ) -> tuple[list[float], int]:
     """Clients spread over several processes so that the measuring side is not the bottleneck."""
     from multiprocessing import Pool

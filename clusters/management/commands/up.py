@@ -51,3 +51,6 @@ class Command(BaseCommand):
             server.run()
         finally:
             reconciler.stop()
+            # The event loop is gone, so release the leases here: a restart ticks at once.
+            reconciler.release_all()
+            self.stdout.write("KubeLab stopped.")
