@@ -157,3 +157,19 @@ def test_kubectl_cli_change_reaches_open_browsers(kubelab_server: str, page: Any
         f'document.querySelectorAll(\'[data-pod^="default/web-"][data-status="Running"]\').length === {before + 2}',
         timeout=15000,
     )
+
+
+def test_editor_works_without_javascript(kubelab_server: str, chromium: Any) -> None:
+    """The editor falls back to a plain textarea and a form post when JavaScript is off."""
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{kubelab_server}/c/demo/apply/?example=nginx")
+    area = page.locator("textarea[name=manifest]")
+    expect(area).to_be_visible()
+    area.fill(area.input_value().replace("replicas: 3", "replicas: -1"))
+    page.click("[data-apply]")
+    expect(page.locator("[data-result]")).to_contain_text(
+        "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+    )
+    expect(page.locator("[data-result]")).to_contain_text("at line 8: spec.replicas")
+    context.close()
