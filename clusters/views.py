@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from kubelab.security import rate_limited
 from kubelab.sim import printers
 from kubelab.sim.apiserver import ApiError
 from kubelab.sim.kubectl import run as kubectl_run
@@ -153,6 +154,7 @@ def describe(
 
 
 @require_POST
+@rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
 def node_action(request: HttpRequest, slug: str, name: str, action: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, slug=slug)
     try:
@@ -165,6 +167,7 @@ def node_action(request: HttpRequest, slug: str, name: str, action: str) -> Http
 
 
 @require_POST
+@rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
 def node_add(request: HttpRequest, slug: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, slug=slug)
     name = request.POST.get("name", "").strip()
@@ -198,6 +201,7 @@ def node_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
 def pod_delete(request: HttpRequest, slug: str, namespace: str, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, slug=slug)
     result = kubectl_run(ServiceApi(cluster.pk), ["delete", "pod", name, "-n", namespace])
@@ -207,6 +211,7 @@ def pod_delete(request: HttpRequest, slug: str, namespace: str, name: str) -> Ht
 
 
 @require_POST
+@rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
 def clock(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, slug=slug)
     try:
@@ -229,6 +234,7 @@ def clock(request: HttpRequest, slug: str, action: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
 def cluster_reset(request: HttpRequest, slug: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, slug=slug)
     scenario = request.POST.get("scenario", "")
@@ -245,6 +251,7 @@ def cluster_reset(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
 def console(request: HttpRequest, slug: str) -> HttpResponse:
     """One kubectl command from the in-page console (the same subset as `manage.py kubectl`)."""
     cluster = get_object_or_404(Cluster, slug=slug)

@@ -10,14 +10,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubelab.settings")
 # Build the Django app first so that the app registry is ready before routing imports models.
 django_asgi_app = get_asgi_application()
 
-from django.conf import settings  # noqa: E402
-
-if not settings.PRODUCTION:
-    # The embedded default serves its own static files (production puts them behind a proxy or WhiteNoise).
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)  # type: ignore[assignment]
-
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

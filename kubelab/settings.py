@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kubelab.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -163,6 +165,30 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Static files are served by WhiteNoise (from the app folders while developing; from
+# `manage.py collectstatic` output in production).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+if PRODUCTION:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+# Rate limits per client (session or address), per minute.
+MAX_APPLIES_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_APPLIES_PER_MINUTE", "120"))
+MAX_PREVIEWS_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_PREVIEWS_PER_MINUTE", "300"))
+MAX_ACTIONS_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_ACTIONS_PER_MINUTE", "240"))
+
+if _redis:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis,
+            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "kubelab"),
+        }
+    }
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

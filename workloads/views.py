@@ -16,6 +16,7 @@ from django_ace import AceWidget
 from clusters import services
 from clusters.models import Cluster
 from clusters.views import SCENARIOS_DIR
+from kubelab.security import rate_limited
 from kubelab.sim import actions
 from kubelab.sim.apiserver import ApiError
 from kubelab.sim.apiserver.apply import RESOURCE, SUPPORTED
@@ -108,6 +109,7 @@ def _error_json(e: ApiError, request: HttpRequest | None = None) -> JsonResponse
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("applies", "MAX_APPLIES_PER_MINUTE")
 def apply_page(request: HttpRequest, slug: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, slug=slug)
     wants_json = "application/json" in request.headers.get("Accept", "")
@@ -173,6 +175,7 @@ def apply_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("previews", "MAX_PREVIEWS_PER_MINUTE")
 def apply_preview(request: HttpRequest, slug: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, slug=slug)
     text, too_big = _manifest(request)
@@ -189,6 +192,7 @@ def apply_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited("applies", "MAX_APPLIES_PER_MINUTE")
 def delete_manifests(request: HttpRequest, slug: str) -> HttpResponse:
     """``kubectl delete -f``: delete every object the manifest names (missing ones are reported)."""
     cluster = get_object_or_404(Cluster, slug=slug)

@@ -11,6 +11,18 @@ from playwright.sync_api import expect
 NGINX = '[data-pod^="default/nginx-deployment-"]'
 
 
+def wait_until(page: Any, js: str, timeout: float = 20000) -> None:
+    """Poll a page expression (page.wait_for_function evaluates strings, which our CSP forbids)."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while time.monotonic() < deadline:
+        if page.evaluate(f"() => ({js})"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {js}")
+
+
 def running_nginx(page: Any) -> list[dict[str, str]]:
     return page.eval_on_selector_all(
         f'{NGINX}[data-status="Running"]',
@@ -40,9 +52,7 @@ def test_apply_nginx_then_fail_a_node(kubelab_server: str, page: Any, artifacts:
 
     cluster = f"{kubelab_server}/c/demo/"
     page.goto(cluster)
-    page.wait_for_function(
-        f"document.querySelectorAll('{NGINX}[data-status=\"Running\"]').length === 3", timeout=20000
-    )
+    wait_until(page, f"document.querySelectorAll('{NGINX}[data-status=\"Running\"]').length === 3")
     pods = running_nginx(page)
     assert len({p["node"] for p in pods}) == 3, pods
     victim = pods[0]
@@ -62,9 +72,7 @@ def test_apply_nginx_then_fail_a_node(kubelab_server: str, page: Any, artifacts:
             break
         skip(page, cluster)
     expect(old).to_have_attribute("data-status", "Terminating")
-    page.wait_for_function(
-        f"document.querySelectorAll('{NGINX}[data-status=\"Running\"]').length === 3", timeout=20000
-    )
+    wait_until(page, f"document.querySelectorAll('{NGINX}[data-status=\"Running\"]').length === 3")
     now = running_nginx(page)
     new = [p for p in now if p["pod"] != victim["pod"] and p["pod"] not in {x["pod"] for x in pods}]
     assert len(new) == 1 and new[0]["node"] != victim["node"], now
@@ -80,8 +88,9 @@ def test_apply_nginx_then_fail_a_node(kubelab_server: str, page: Any, artifacts:
 def test_yaml_error_is_marked_on_its_line(kubelab_server: str, page: Any, artifacts: Path) -> None:
     page.goto(f"{kubelab_server}/c/demo/apply/")
     page.click('[data-example="nginx"]')
-    page.wait_for_function(
-        "document.querySelector('.django-ace-widget') && document.querySelector('.django-ace-widget').editor"
+    wait_until(
+        page,
+        "document.querySelector('.django-ace-widget') && document.querySelector('.django-ace-widget').editor",
     )
     text = page.evaluate("document.querySelector('.django-ace-widget').editor.getValue()")
     bad = text.replace("replicas: 3", "replicas: -3")
@@ -153,9 +162,9 @@ def test_kubectl_cli_change_reaches_open_browsers(kubelab_server: str, page: Any
         timeout=60,
     )
     assert r.stdout == "deployment.apps/web scaled\n", r.stderr
-    page.wait_for_function(
+    wait_until(
+        page,
         f'document.querySelectorAll(\'[data-pod^="default/web-"][data-status="Running"]\').length === {before + 2}',
-        timeout=15000,
     )
 
 
