@@ -33,7 +33,7 @@ from kubelab.sim.state import ClusterState
 
 from . import store, wire
 from .events import nudge_on_commit, publish_on_commit
-from .models import Cluster, Event, Membership, Namespace, Node
+from .models import Cluster, Event
 
 T = TypeVar("T")
 _cache: dict[int, tuple[int, ClusterState]] = {}
@@ -332,6 +332,3 @@ def demo_cluster_ensure() -> Cluster:
         Path(__file__).resolve().parent.parent / "kubelab" / "scenarios" / "demo.yaml"
     ).read_text()
     return cluster_create(slug="demo", name="demo", scenario_text=text)
-
-
-__all__ = ["Membership", "Namespace", "Node"]

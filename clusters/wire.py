@@ -13,7 +13,6 @@ from typing import Any
 from kubelab.sim.controllers.deployment import max_surge, max_unavailable
 from kubelab.sim.objects import Deployment, KObject, Namespace, Node, Pod, ReplicaSet, Service
 from kubelab.sim.printers import node_roles, node_status, pod_columns
-from kubelab.sim.quantity import int_value, milli_value
 from kubelab.sim.state import ClusterState
 
 
@@ -253,6 +252,3 @@ def apply_delta(snap: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
         "events": [events[s] for s in sorted(events)][-300:],
         "timers": d["timers"],
     }
-
-
-_ = (int_value, milli_value)

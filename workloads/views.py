@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -19,7 +18,7 @@ from clusters.views import SCENARIOS_DIR
 from kubelab.security import rate_limited
 from kubelab.sim import actions
 from kubelab.sim.apiserver import ApiError
-from kubelab.sim.apiserver.apply import RESOURCE, SUPPORTED
+from kubelab.sim.apiserver.apply import SUPPORTED
 from kubelab.sim.apiserver.manifests import MAX_MANIFEST_BYTES, load_documents
 from kubelab.sim.apiserver.preview import preview
 
@@ -86,15 +85,11 @@ def _manifest(request: HttpRequest) -> tuple[str | None, HttpResponse | None]:
     text = request.POST.get("manifest", "")
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_MANIFEST_BYTES:
-        return None, JsonResponse(
-            {
-                "ok": False,
-                "error": f"error: STDIN is too large: {size / 1048576:.1f} MiB (KubeLab accepts at most 1 MiB per apply, max-manifest-bytes={MAX_MANIFEST_BYTES})",
-                "line": None,
-                "field": None,
-            },
-            status=413,
+        message = (
+            f"error: STDIN is too large: {size / 1048576:.1f} MiB (KubeLab accepts at most 1 MiB per apply, "
+            f"max-manifest-bytes={MAX_MANIFEST_BYTES})"
         )
+        return None, _error_json(ApiError(message, code=413), request)
     return text, None
 
 
@@ -119,12 +114,8 @@ def apply_page(request: HttpRequest, slug: str) -> HttpResponse:
         form = ManifestForm(request.POST)
         text, too_big = _manifest(request)
         if too_big is not None:
-            if wants_json and not request.headers.get("X-KubeLab-UI"):
-                return too_big
             if wants_json:
-                return JsonResponse(
-                    {"ok": False, "error": json.loads(too_big.content)["error"], "status": 413}
-                )
+                return too_big
             result = {
                 "ok": False,
                 "error": "error: the manifest is larger than 1 MiB (max-manifest-bytes)",
@@ -232,6 +223,3 @@ def delete_manifests(request: HttpRequest, slug: str) -> HttpResponse:
     lines = services.cluster_mutate(cluster.pk, run)
     ok = not any(line.startswith("Error") for line in lines)
     return JsonResponse({"ok": ok, "lines": lines})
-
-
-__all__ = ["RESOURCE"]

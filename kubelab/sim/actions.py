@@ -14,7 +14,13 @@ from typing import Any
 from . import KUBERNETES_VERSION
 from .apiserver import ApiError
 from .apiserver.apply import PLURAL, RESOURCE
-from .apiserver.validation import DNS1123_SUBDOMAIN, MSG_SUBDOMAIN, FieldError, invalid_error
+from .apiserver.validation import (
+    DNS1123_SUBDOMAIN,
+    MSG_SUBDOMAIN,
+    FieldError,
+    invalid_error,
+    replica_errors,
+)
 from .controllers.deployment import REVISION, equal_ignore_hash
 from .controllers.node_lifecycle import healthy_conditions
 from .objects import Deployment, KObject, Namespace, Node
@@ -297,36 +303,9 @@ def scale(
     obj = state.get(kind, namespace, name)
     if obj is None:
         raise not_found(kind, name)
-    if replicas < 0:
-        raise ApiError(
-            invalid_error(
-                kind,
-                name,
-                [
-                    FieldError(
-                        "spec.replicas",
-                        "Invalid value",
-                        replicas,
-                        "must be greater than or equal to 0",
-                    )
-                ],
-            )
-        )
-    if replicas > max_replicas:
-        raise ApiError(
-            invalid_error(
-                kind,
-                name,
-                [
-                    FieldError(
-                        "spec.replicas",
-                        "Invalid value",
-                        replicas,
-                        f"must be less than or equal to {max_replicas} (KubeLab's limit, max-replicas={max_replicas})",
-                    )
-                ],
-            )
-        )
+    errors = replica_errors(replicas, max_replicas)
+    if errors:
+        raise ApiError(invalid_error(kind, name, errors))
     if obj.spec.get("replicas") != replicas:
         obj.spec["replicas"] = replicas
         obj.generation += 1

@@ -74,6 +74,15 @@ def test_oversized_manifest_is_413_and_bomb_is_400(demo_cluster):
     big = "a: " + "x" * (1024 * 1024 + 10)
     r = client.post("/c/demo/apply/", {"manifest": big}, HTTP_ACCEPT="application/json")
     assert r.status_code == 413
+    # The page's own scripts get the same answer with 200, the status in the body.
+    r = client.post(
+        "/c/demo/apply/", {"manifest": big}, HTTP_ACCEPT="application/json", HTTP_X_KUBELAB_UI="1"
+    )
+    assert (r.status_code, r.json()["status"]) == (200, 413) and "max-manifest-bytes" in r.json()[
+        "error"
+    ]
+    r = client.post("/c/demo/apply/", {"manifest": big})
+    assert r.status_code == 413
     bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
         f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n"
         for p, c in zip("abcdefgh", "bcdefghi", strict=True)

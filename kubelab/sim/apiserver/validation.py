@@ -582,23 +582,31 @@ def _is_zero(v: Any) -> bool:
     return v == 0 or v == "0%"
 
 
-def validate_workload(errs: Errors, data: dict[str, Any], kind: str, max_replicas: int) -> None:
-    spec = data.get("spec") or {}
-    template = spec.get("template") or {}
-    tlabels = (template.get("metadata") or {}).get("labels") or {}
-    replicas = spec.get("replicas")
-    if replicas is not None:
-        if replicas < 0:
-            errs.add(
-                "spec.replicas", "Invalid value", replicas, "must be greater than or equal to 0"
-            )
-        elif replicas > max_replicas:
-            errs.add(
-                "spec.replicas",
+def replica_errors(
+    replicas: Any, max_replicas: int, path: str = "spec.replicas"
+) -> list[FieldError]:
+    """``replicas`` must be ≥ 0 (Kubernetes) and ≤ KubeLab's per-workload limit."""
+    if replicas is None:
+        return []
+    if replicas < 0:
+        return [FieldError(path, "Invalid value", replicas, "must be greater than or equal to 0")]
+    if replicas > max_replicas:
+        return [
+            FieldError(
+                path,
                 "Invalid value",
                 replicas,
                 f"must be less than or equal to {max_replicas} (KubeLab's limit, max-replicas={max_replicas})",
             )
+        ]
+    return []
+
+
+def validate_workload(errs: Errors, data: dict[str, Any], kind: str, max_replicas: int) -> None:
+    spec = data.get("spec") or {}
+    template = spec.get("template") or {}
+    tlabels = (template.get("metadata") or {}).get("labels") or {}
+    errs.extend(replica_errors(spec.get("replicas"), max_replicas))
     validate_selector(errs, spec.get("selector"), tlabels, "deployment")
     if spec.get("template") is None:
         errs.add("spec.template", "Required value")

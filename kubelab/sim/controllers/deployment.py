@@ -305,12 +305,9 @@ class Controller:
     def sync(self) -> None:
         new_rs, old = self.get_all(create=False)
         self.scale(new_rs, old)
-        if self.d.spec.get("paused") and self.complete_status_allows_cleanup():
+        if self.d.spec.get("paused"):
             self.cleanup(old)
         self.sync_status([*old, new_rs], new_rs)
-
-    def complete_status_allows_cleanup(self) -> bool:
-        return True
 
     def scale(self, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> None:
         d = self.d
