@@ -79,8 +79,14 @@ def main() -> None:
                 f"{name:<28} p50 {statistics.median(times):6.1f} ms   p95 {times[18]:6.1f} ms   max {times[-1]:6.1f} ms"
             )
     finally:
+        t = time.perf_counter()
         up.terminate()
-        up.wait(10)
+        try:
+            up.wait(15)
+        except subprocess.TimeoutExpired:
+            subprocess.run([str(ROOT / ".venv/bin/py-spy"), "dump", "--pid", str(up.pid)])
+            up.kill()
+        print(f"server stopped in {time.perf_counter() - t:.1f} s")
 
 
 if __name__ == "__main__":

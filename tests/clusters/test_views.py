@@ -1,0 +1,99 @@
+"""The instructor's controls over HTTP: each answers in kubectl's words and changes only what it says."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from clusters import services
+
+pytestmark = pytest.mark.django_db(transaction=True)
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+def nodes(cluster_id: int) -> dict[str, object]:
+    return services.cluster_query(cluster_id, lambda st: {n.name: n for n in st.nodes.values()})
+
+
+def test_add_node_with_labels_and_taints(demo_cluster):
+    r = Client().post(
+        "/c/demo/nodes/add/",
+        {
+            "name": "gpu-1",
+            "cpu": "8",
+            "memory": "16Gi",
+            "labels": "zone=b, disk=ssd",
+            "taints": "gpu=true:NoSchedule",
+        },
+        **JSON,
+    )
+    assert r.json() == {"ok": True, "output": "node/gpu-1 added", "status": 200}
+    node = nodes(demo_cluster.pk)["gpu-1"]
+    assert node.labels["zone"] == "b" and node.labels["disk"] == "ssd"
+    assert node.taints == [{"key": "gpu", "value": "true", "effect": "NoSchedule"}]
+    assert node.alloc_cpu == 8000
+    r = Client().post("/c/demo/nodes/add/", {"name": "Bad_Name"}, **JSON)
+    assert r.status_code == 422 and "a lowercase RFC 1123 subdomain" in r.json()["output"]
+
+
+def test_node_actions_and_unknown_ones(demo_cluster):
+    c = Client()
+    assert (
+        c.post("/c/demo/nodes/worker-1/cordon/", **JSON).json()["output"]
+        == "node/worker-1 cordoned"
+    )
+    assert (
+        c.post("/c/demo/nodes/worker-1/drain/", **JSON)
+        .json()["output"]
+        .endswith("node/worker-1 drained")
+    )
+    r = c.post("/c/demo/nodes/worker-1/explode/", **JSON)
+    assert r.status_code == 400 and "unknown node action" in r.json()["output"]
+    r = c.post("/c/demo/nodes/nope/fail/", **JSON)
+    assert (
+        r.status_code == 404
+        and r.json()["output"] == 'Error from server (NotFound): nodes "nope" not found'
+    )
+    assert c.get("/c/demo/nodes/worker-1/fail/").status_code == 405
+
+
+def test_delete_pod_from_the_panel(demo_cluster):
+    name = services.cluster_query(demo_cluster.pk, lambda st: next(iter(st.pods.values())).name)
+    r = Client().post(f"/c/demo/pods/default/{name}/delete/", **JSON)
+    assert r.json()["output"] == f'pod "{name}" deleted'
+    r = Client().post("/c/demo/pods/default/nope/delete/", **JSON)
+    assert (
+        r.json()["ok"] is False
+        and r.json()["output"] == 'Error from server (NotFound): pods "nope" not found'
+    )
+
+
+def test_clock_and_reset(demo_cluster):
+    c = Client()
+    assert c.post("/c/demo/clock/speed/", {"speed": "10"}, **JSON).json()["output"] == "speed 10x"
+    r = c.post("/c/demo/clock/speed/", {"speed": "fast"}, **JSON)
+    assert r.status_code == 400
+    r = c.post("/c/demo/clock/speed/", {"speed": "100"}, **JSON)
+    assert r.status_code == 400 and "speed must be between 0.25x and 60x" in r.json()["output"]
+    assert (
+        c.post("/c/demo/reset/", {"scenario": "guestbook"}, **JSON).json()["output"]
+        == "cluster reset to guestbook"
+    )
+    kinds = services.cluster_query(
+        demo_cluster.pk, lambda st: sorted(d.name for d in st.deployments.values())
+    )
+    assert kinds == ["frontend", "redis-follower", "redis-leader"]
+    assert c.post("/c/demo/reset/", {"scenario": "../etc/passwd"}, **JSON).status_code == 400
+
+
+def test_describe_fragment_and_console(demo_cluster):
+    c = Client()
+    pod = services.cluster_query(demo_cluster.pk, lambda st: next(iter(st.pods.values())).name)
+    html = c.get(f"/c/demo/describe/pod/default/{pod}/").content.decode()
+    assert "Scheduler's decision" in html and "kubectl describe pod" in html
+    assert c.get("/c/demo/describe/widget/x/").status_code == 404
+    out = c.post("/c/demo/console/", {"command": "get nodes"}).json()
+    assert out["code"] == 0 and out["out"].startswith(
+        "NAME            STATUS   ROLES           AGE"
+    )
+    assert c.post("/c/demo/console/", {"command": "x" * 3000}).status_code == 413
