@@ -24,6 +24,9 @@ MAX_DOCUMENTS = 100
 MAX_DEPTH = 64
 MAX_ALIASES = 100
 MAX_EXPANDED_NODES = 200_000
+MAX_ALIAS_EXPANSION = (
+    10_000  # values reached through aliases (real manifests reuse a few small blocks)
+)
 
 Path = tuple[str | int, ...]
 
@@ -143,6 +146,7 @@ def _parse(text: str, filename: str) -> list[Document]:
     anchors: dict[str, tuple[Any, int]] = {}
     aliases = 0
     expanded = 0
+    via_aliases = 0
     stack: list[_Frame] = []
     lines: dict[Path, int] = {}
     root: Any = None
@@ -251,6 +255,15 @@ def _parse(text: str, filename: str) -> list[Document]:
                 if ev.anchor not in anchors:
                     raise _parse_error(filename, f'unknown anchor "{ev.anchor}" referenced', line)
                 value, size = anchors[ev.anchor]
+                via_aliases += size
+                if (
+                    via_aliases > MAX_ALIAS_EXPANSION or expanded + size > MAX_EXPANDED_NODES
+                ):  # refuse before copying
+                    raise _parse_error(
+                        filename,
+                        f"document contains excessive aliasing (it expands to more than {MAX_EXPANDED_NODES} values)",
+                        line,
+                    )
                 add(copy.deepcopy(value) if isinstance(value, dict | list) else value, size, line)
             elif isinstance(ev, yaml.DocumentStartEvent):
                 if len(docs) >= MAX_DOCUMENTS:
