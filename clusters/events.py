@@ -6,6 +6,7 @@ Only services call these (never signals): ``publish_on_commit`` registers the se
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -24,14 +25,44 @@ def reconciler_group(cluster_id: int) -> str:
     return f"reconciler.{cluster_id}"
 
 
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def use_event_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Processes that own their event loop (`up`, `reconcile`) register it: sends from worker threads
+    are then handed to it without waiting, so a send can never wait on a loop that has stopped."""
+    global _loop
+    _loop = loop
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        loop = _loop
+        if loop is not None and loop.is_running() and not _on_loop(loop):
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(
+                timeout=5
+            )
+        elif loop is not None and not loop.is_running():
+            return  # shutting down: browsers resynchronise from a snapshot when they reconnect
+        else:
+            async_to_sync(layer.group_send)(group, message)
     except Exception:  # a lost push is repaired by the client's gap detection (seq)
         log.exception("group_send to %s failed", group)
+
+
+def _log_failure(future: Any) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("group_send failed", exc_info=future.exception())
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def publish_on_commit(cluster_id: int, seq: int, text: str) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,23 +13,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.perf.bench_live import Console, free_port, wait_http  # noqa: E402
+from tests.perf.bench_live import Console, start_up, stop  # noqa: E402
 
 
 def main() -> None:
-    tmp = tempfile.mkdtemp()
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/k.sqlite3")
-    up = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "up", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    up, base = start_up(f"{tempfile.mkdtemp()}/k.sqlite3")
     try:
-        wait_http(f"{base}/c/demo/")
         c = Console(base)
 
         def post(path: str, data: dict[str, str] | None = None) -> float:
@@ -79,14 +66,7 @@ def main() -> None:
                 f"{name:<28} p50 {statistics.median(times):6.1f} ms   p95 {times[18]:6.1f} ms   max {times[-1]:6.1f} ms"
             )
     finally:
-        t = time.perf_counter()
-        up.terminate()
-        try:
-            up.wait(15)
-        except subprocess.TimeoutExpired:
-            subprocess.run([str(ROOT / ".venv/bin/py-spy"), "dump", "--pid", str(up.pid)])
-            up.kill()
-        print(f"server stopped in {time.perf_counter() - t:.1f} s")
+        print(f"server stopped in {stop(up):.1f} s")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,35 @@ def wait_http(url: str, timeout: float = 40) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def start_up(database: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`manage.py up` on a free port with its own SQLite file; returns the process and its base URL."""
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "up", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/c/demo/")
+    return proc, base
+
+
+def stop(proc: subprocess.Popen[bytes]) -> float:
+    """Stop a server like Ctrl-C would; returns how long it took."""
+    t = time.perf_counter()
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        if os.environ.get("KUBELAB_DUMP_ON_HANG"):
+            subprocess.run([str(ROOT / ".venv/bin/py-spy"), "dump", "--pid", str(proc.pid)])
+        proc.kill()
+    return time.perf_counter() - t
+
+
 class Console:
     """Posts kubectl commands to the page's console endpoint like a browser (cookie + CSRF token)."""
 
@@ -168,8 +197,7 @@ def bench_embedded() -> None:
                     f"embedded, {n:>3} clients: {len(lat)} deltas received, commit→browser p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms"
                 )
         finally:
-            proc.terminate()
-            proc.wait(10)
+            stop(proc)
 
 
 def bench_redis() -> None:

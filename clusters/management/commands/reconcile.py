@@ -16,12 +16,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from channels.layers import get_channel_layer
 
+        from clusters.events import use_event_loop
         from clusters.worker import Reconciler
 
         reconciler = Reconciler(get_channel_layer())
 
         async def main() -> None:
             loop = asyncio.get_running_loop()
+            use_event_loop(loop)
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, reconciler.stop)
             self.stdout.write(f"reconcile worker {reconciler.worker_id} started")

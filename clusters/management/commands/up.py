@@ -26,6 +26,7 @@ class Command(BaseCommand):
         from daphne.server import Server
 
         from clusters import services
+        from clusters.events import use_event_loop
         from clusters.worker import Reconciler
         from kubelab.asgi import application
 
@@ -38,7 +39,9 @@ class Command(BaseCommand):
         def start_reconciler() -> None:
             # Daphne runs Twisted on an asyncio loop; the reconciler runs on that same loop so
             # that its group_send reaches the sockets of the in-memory channel layer.
-            asyncio.get_event_loop().create_task(reconciler.run())
+            loop = asyncio.get_event_loop()
+            use_event_loop(loop)
+            loop.create_task(reconciler.run())
 
         self.stdout.write(f"KubeLab is running at http://{host}:{port}/  (Ctrl-C to stop)")
         server = Server(
