@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.perf.bench_live import Console, free_port, wait_http  # noqa: E402
+from tests.perf.bench_live import Console, start_up, stop  # noqa: E402
 
 SCENARIO = "name: big\nseed: 3\nnodes:\n" + "".join(
     f"  - {{name: worker-{i}, cpu: '32', memory: 64Gi, pods: 250}}\n" for i in range(1, 7)
@@ -43,7 +43,6 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     tmp = tempfile.mkdtemp()
-    port = free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/k.sqlite3")
     (Path(tmp) / "big.yaml").write_text(SCENARIO)
     subprocess.run(
@@ -62,16 +61,8 @@ def main() -> None:
         cwd=ROOT,
         check=True,
     )
-    up = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "up", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    up, base = start_up(f"{tmp}/k.sqlite3")
     try:
-        wait_http(f"{base}/c/demo/")
         console = Console(base)
         with sync_playwright() as p:
             browser = p.chromium.launch(
@@ -217,8 +208,7 @@ def main() -> None:
             _ = json
             browser.close()
     finally:
-        up.terminate()
-        up.wait(10)
+        stop(up)
 
 
 if __name__ == "__main__":

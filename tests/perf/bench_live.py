@@ -180,19 +180,11 @@ def pct(values: list[float], p: float) -> float:
 
 def bench_embedded() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp}/kubelab.sqlite3")
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "up", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proc, base = start_up(f"{tmp}/kubelab.sqlite3")
+        port = int(base.rsplit(":", 1)[1])
         try:
-            wait_http(f"http://127.0.0.1:{port}/c/demo/")
             for n in (1, 50, 300):
-                lat, got = measure([port], n, f"http://127.0.0.1:{port}")
+                lat, got = measure([port], n, base)
                 print(
                     f"embedded, {n:>3} clients: {len(lat)} deltas received, commit→browser p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms"
                 )
