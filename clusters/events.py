@@ -65,13 +65,24 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
-def publish_on_commit(cluster_id: int, seq: int, text: str) -> None:
-    """Send one serialised delta (the same text for every browser) after the transaction commits."""
-    transaction.on_commit(
-        lambda: _send(
-            cluster_group(cluster_id), {"type": "cluster.delta", "seq": seq, "text": text}
-        )
-    )
+def anonymised_group(cluster_id: int) -> str:
+    """Students of a classroom whose instructor anonymised the other students."""
+    return f"cluster.{cluster_id}.anon"
+
+
+def publish_on_commit(cluster_id: int, seq: int, text: str, anon_text: str | None = None) -> None:
+    """Send one serialised delta (the same text for every browser) after the transaction commits;
+    an anonymised classroom's students get the second serialisation."""
+
+    def send() -> None:
+        _send(cluster_group(cluster_id), {"type": "cluster.delta", "seq": seq, "text": text})
+        if anon_text is not None:
+            _send(
+                anonymised_group(cluster_id),
+                {"type": "cluster.delta", "seq": seq, "text": anon_text},
+            )
+
+    transaction.on_commit(send)
 
 
 def nudge_on_commit(cluster_id: int) -> None:

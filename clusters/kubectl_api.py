@@ -9,6 +9,7 @@ from typing import TypeVar
 from kubelab.sim.state import ClusterState
 
 from . import services
+from .access import Actor
 
 T = TypeVar("T")
 
@@ -16,9 +17,10 @@ T = TypeVar("T")
 @dataclass
 class ServiceApi:
     cluster_id: int
+    actor: Actor
 
     def query(self, fn: Callable[[ClusterState], T]) -> T:
-        return services.cluster_query(self.cluster_id, fn)
+        return services.cluster_query(self.cluster_id, fn, actor=self.actor)
 
     def mutate(self, fn: Callable[[ClusterState], list[str]]) -> list[str]:
-        return services.cluster_mutate(self.cluster_id, fn)
+        return services.cluster_mutate(self.cluster_id, fn, actor=self.actor)

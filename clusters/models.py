@@ -131,16 +131,51 @@ class Decision(models.Model):
         constraints = [models.UniqueConstraint(fields=["cluster", "pod_uid"], name="uniq_decision")]
 
 
-class Membership(models.Model):
-    """Who belongs to a cluster's classroom (roles arrive with the classrooms issue)."""
+class Classroom(models.Model):
+    """A lesson: one cluster, one instructor, students who join with a short code."""
 
-    ROLE_CHOICES = [("instructor", "Instructor"), ("student", "Student"), ("viewer", "Viewer")]
+    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, related_name="classroom")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="classrooms"
+    )
+    title = models.CharField(max_length=200)
+    join_code = models.CharField(max_length=12, unique=True)
+    projector_token = models.CharField(max_length=64, unique=True)
+    closed = models.BooleanField(default=False)
+    anonymise = models.BooleanField(default=False)
+    announcement = models.CharField(max_length=300, blank=True, default="")
+    quota_pods = models.PositiveIntegerField(default=10)
+    quota_cpu = models.CharField(max_length=20, default="2")
+    quota_memory = models.CharField(max_length=20, default="4Gi")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.join_code})"
+
+
+class Membership(models.Model):
+    """A student of a classroom: a display name, a namespace of their own, a session."""
+
+    ROLE_CHOICES = [("student", "Student")]
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
     )
-    role = models.CharField(max_length=20, choices=ROLE_CHOICES, default="viewer")
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES, default="student")
     display_name = models.CharField(max_length=100, blank=True, default="")
     namespace = models.CharField(max_length=63, blank=True, default="")
+    pseudonym = models.CharField(max_length=63, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "namespace"], name="uniq_member_namespace")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.namespace})"

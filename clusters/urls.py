@@ -4,10 +4,22 @@ from django.urls import path
 
 from workloads import views as workload_views
 
+from . import classroom_views as cv
 from . import views
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("join/", cv.join, name="join"),
+    path("join/<str:code>/", cv.join, name="join-code"),
+    path("p/<str:token>/", cv.projector, name="projector"),
+    path("classrooms/", cv.classrooms, name="classrooms"),
+    path("accounts/signup/", cv.signup, name="signup"),
+    path("c/<slug:slug>/dashboard/", cv.dashboard, name="dashboard"),
+    path("c/<slug:slug>/classroom/", cv.classroom_settings, name="classroom-settings"),
+    path("c/<slug:slug>/classroom/delete/", cv.classroom_delete, name="classroom-delete"),
+    path("c/<slug:slug>/announce/", cv.announce, name="announce"),
+    path("c/<slug:slug>/steps/<int:index>/run/", cv.step_run, name="step-run"),
+    path("c/<slug:slug>/students/<int:member>/remove/", cv.student_remove, name="student-remove"),
     path("c/<slug:slug>/", views.cluster_view, name="cluster"),
     path("c/<slug:slug>/state.json", views.cluster_state, name="cluster-state"),
     path("c/<slug:slug>/describe/<str:kind>/<str:name>/", views.describe, name="describe"),

@@ -1,11 +1,14 @@
 """The cluster view and the instructor's controls. Views only translate HTTP to services.
 
-Until the classrooms issue adds roles, every visitor of the local demo acts as the instructor.
+Every view asks ``access.resolve`` who is asking and hands that Actor to the services, which
+decide (see clusters/access.py); a refusal is a 403 in kubectl's or plain words.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +20,12 @@ from django_htmx.middleware import HtmxDetails
 from kubelab.security import rate_limited
 from kubelab.sim import printers
 from kubelab.sim.apiserver import ApiError
+from kubelab.sim.apiserver.authz import authorize
 from kubelab.sim.kubectl import run as kubectl_run
 
-from . import services, store
+from . import access, services, store
 from .kubectl_api import ServiceApi
-from .models import Cluster
+from .models import Classroom, Cluster, Membership
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "kubelab" / "scenarios"
 MAX_CONSOLE_COMMAND = 2000
@@ -55,6 +59,25 @@ def _answer(request: HttpRequest, ok: bool, output: str, status: int = 200) -> H
     return HttpResponse(output, status=status, content_type="text/plain; charset=utf-8")
 
 
+def with_actor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Look up the cluster and the Actor; refuse those who may not even look (403 / 404)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        cluster = get_object_or_404(Cluster, slug=slug)
+        actor = access.resolve(cluster, request.user, request.session)
+        if not actor.can_view:
+            if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+                return render(request, "clusters/forbidden.html", {"cluster": cluster}, status=403)
+            return _answer(request, False, "error: you are not a member of this classroom", 403)
+        try:
+            return view(request, cluster, actor, *args, **kwargs)
+        except access.Forbidden as e:
+            return _answer(request, False, str(e), 403)
+
+    return wrapper
+
+
 def _api_error(request: HttpRequest, e: ApiError) -> HttpResponse:
     status = e.code if 400 <= e.code < 600 else 400
     return _answer(request, False, e.message, status)
@@ -62,20 +85,33 @@ def _api_error(request: HttpRequest, e: ApiError) -> HttpResponse:
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    clusters = Cluster.objects.all()
-    if len(clusters) == 1:
-        return redirect("cluster", slug=clusters[0].slug)
-    return render(request, "index.html", {"clusters": clusters})
+    """The demo (straight to it on a laptop), a join form for students, a way in for instructors."""
+    sandboxes = list(Cluster.objects.filter(classroom__isnull=True))
+    if len(sandboxes) == 1 and not Classroom.objects.exists():
+        return redirect("cluster", slug=sandboxes[0].slug)
+    return render(request, "index.html", {"clusters": sandboxes})
 
 
 @require_GET
-def cluster_view(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
-    projector = request.GET.get("projector") == "1"
+@with_actor
+def cluster_view(request: HtmxHttpRequest, cluster: Cluster, actor: access.Actor) -> HttpResponse:
+    projector = request.GET.get("projector") == "1" or actor.role == "projector"
+    classroom = Classroom.objects.filter(cluster=cluster).first()
+    member = None
+    if actor.membership_id is not None:
+        member = Membership.objects.filter(pk=actor.membership_id).first()
     return render(
         request,
         "clusters/cluster.html",
-        {"cluster": cluster, "projector": projector, "scenarios": scenario_names()},
+        {
+            "cluster": cluster,
+            "projector": projector,
+            "scenarios": scenario_names(),
+            "actor": actor,
+            "classroom": classroom,
+            "member": member,
+            "controls": actor.can_operate and not projector,
+        },
     )
 
 
@@ -90,15 +126,23 @@ KIND_WORDS = {
 
 
 @require_GET
+@with_actor
 def describe(
-    request: HtmxHttpRequest, slug: str, kind: str, name: str, namespace: str = ""
+    request: HtmxHttpRequest,
+    cluster: Cluster,
+    actor: access.Actor,
+    kind: str,
+    name: str,
+    namespace: str = "",
 ) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
     k = KIND_WORDS.get(kind)
     if k is None:
         raise Http404("unknown kind")
 
     def read(state: Any) -> dict[str, Any]:
+        authorize(
+            state, "get", k, "" if k in ("Node", "Namespace") else namespace or "default", name
+        )
         obj = state.get(k, namespace or "default", name)
         if obj is None:
             raise Http404(f"{kind} {name} not found")
@@ -113,7 +157,10 @@ def describe(
             out["replaces"] = obj.sim.get("replaces")
         return out
 
-    data = services.cluster_query(cluster.pk, read)
+    try:
+        data = services.cluster_query(cluster.pk, read, actor=actor)
+    except ApiError as e:
+        return _api_error(request, e)
     decision = data["decision"]
     plugins = [
         "NodeResourcesFit",
@@ -149,16 +196,20 @@ def describe(
         "rows": rows,
         "plugins": ["Fit", "Balanced", "Taint", "Affinity", "Spread", "Image"],
         "replaces": data.get("replaces"),
+        "can_delete": actor.can_operate
+        or (actor.role == "student" and actor.can_write and namespace == actor.namespace),
     }
     return render(request, "clusters/describe.html", context)
 
 
 @require_POST
 @rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
-def node_action(request: HttpRequest, slug: str, name: str, action: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
+@with_actor
+def node_action(
+    request: HttpRequest, cluster: Cluster, actor: access.Actor, name: str, action: str
+) -> HttpResponse:
     try:
-        lines = services.node_action(cluster_id=cluster.pk, node=name, action=action)
+        lines = services.node_action(cluster_id=cluster.pk, node=name, action=action, actor=actor)
     except ApiError as e:
         return _api_error(request, e)
     except services.ServiceError as e:
@@ -168,8 +219,8 @@ def node_action(request: HttpRequest, slug: str, name: str, action: str) -> Http
 
 @require_POST
 @rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
-def node_add(request: HttpRequest, slug: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
+@with_actor
+def node_add(request: HttpRequest, cluster: Cluster, actor: access.Actor) -> HttpResponse:
     name = request.POST.get("name", "").strip()
     labels: dict[str, str] = {}
     taints: list[dict[str, str]] = []
@@ -192,6 +243,7 @@ def node_add(request: HttpRequest, slug: str) -> HttpResponse:
             pods=pods,
             labels=labels,
             taints=taints,
+            actor=actor,
         )
     except ApiError as e:
         return _api_error(request, e)
@@ -202,9 +254,11 @@ def node_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
-def pod_delete(request: HttpRequest, slug: str, namespace: str, name: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
-    result = kubectl_run(ServiceApi(cluster.pk), ["delete", "pod", name, "-n", namespace])
+@with_actor
+def pod_delete(
+    request: HttpRequest, cluster: Cluster, actor: access.Actor, namespace: str, name: str
+) -> HttpResponse:
+    result = kubectl_run(ServiceApi(cluster.pk, actor), ["delete", "pod", name, "-n", namespace])
     return _answer(
         request, result.code == 0, result.text.rstrip("\n"), 200 if result.code == 0 else 404
     )
@@ -212,21 +266,21 @@ def pod_delete(request: HttpRequest, slug: str, namespace: str, name: str) -> Ht
 
 @require_POST
 @rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
-def clock(request: HttpRequest, slug: str, action: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
+@with_actor
+def clock(request: HttpRequest, cluster: Cluster, actor: access.Actor, action: str) -> HttpResponse:
     try:
         if action in ("pause", "resume"):
-            services.clock_set(cluster_id=cluster.pk, paused=action == "pause")
+            services.clock_set(cluster_id=cluster.pk, paused=action == "pause", actor=actor)
             return _answer(request, True, "paused" if action == "pause" else "resumed")
         if action == "speed":
             try:
                 speed = float(request.POST.get("speed", ""))
             except ValueError:
                 return _answer(request, False, "speed must be a number", 400)
-            services.clock_set(cluster_id=cluster.pk, speed=speed)
+            services.clock_set(cluster_id=cluster.pk, speed=speed, actor=actor)
             return _answer(request, True, f"speed {speed:g}x")
         if action in ("step", "skip"):
-            t = services.clock_advance(cluster_id=cluster.pk, mode=action)
+            t = services.clock_advance(cluster_id=cluster.pk, mode=action, actor=actor)
             return _answer(request, True, f"simulated time {printers.human_duration(t)}")
     except services.ServiceError as e:
         return _answer(request, False, str(e), 400)
@@ -235,8 +289,8 @@ def clock(request: HttpRequest, slug: str, action: str) -> HttpResponse:
 
 @require_POST
 @rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
-def cluster_reset(request: HttpRequest, slug: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
+@with_actor
+def cluster_reset(request: HttpRequest, cluster: Cluster, actor: access.Actor) -> HttpResponse:
     scenario = request.POST.get("scenario", "")
     text = None
     if scenario:
@@ -244,7 +298,7 @@ def cluster_reset(request: HttpRequest, slug: str) -> HttpResponse:
             return _answer(request, False, f"unknown scenario {scenario!r}", 400)
         text = (SCENARIOS_DIR / f"{scenario}.yaml").read_text()
     try:
-        services.cluster_reset(cluster_id=cluster.pk, scenario_text=text)
+        services.cluster_reset(cluster_id=cluster.pk, scenario_text=text, actor=actor)
     except services.ServiceError as e:
         return _answer(request, False, str(e), 400)
     return _answer(request, True, f"cluster reset{' to ' + scenario if scenario else ''}")
@@ -252,9 +306,9 @@ def cluster_reset(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
-def console(request: HttpRequest, slug: str) -> HttpResponse:
+@with_actor
+def console(request: HttpRequest, cluster: Cluster, actor: access.Actor) -> HttpResponse:
     """One kubectl command from the in-page console (the same subset as `manage.py kubectl`)."""
-    cluster = get_object_or_404(Cluster, slug=slug)
     command = request.POST.get("command", "")
     if len(command) > MAX_CONSOLE_COMMAND:
         return JsonResponse(
@@ -265,14 +319,22 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
             },
             status=413,
         )
-    result = kubectl_run(ServiceApi(cluster.pk), command, stdin=request.POST.get("stdin") or None)
+    if not actor.can_console:
+        raise access.Forbidden("forbidden: the projector view has no console")
+    result = kubectl_run(
+        ServiceApi(cluster.pk, actor),
+        command,
+        stdin=request.POST.get("stdin") or None,
+        namespace=actor.namespace or "default",
+    )
     return JsonResponse({"code": result.code, "out": result.out, "err": result.err})
 
 
 @require_GET
-def cluster_state(request: HttpRequest, slug: str) -> HttpResponse:
+@with_actor
+def cluster_state(request: HttpRequest, cluster: Cluster, actor: access.Actor) -> HttpResponse:
     """The snapshot the WebSocket sends first, over HTTP (for tools and tests)."""
-    cluster = get_object_or_404(Cluster, slug=slug)
     return HttpResponse(
-        json.dumps(services.cluster_snapshot(cluster.pk)), content_type="application/json"
+        json.dumps(services.cluster_snapshot(cluster.pk, actor=actor)),
+        content_type="application/json",
     )

@@ -7,6 +7,7 @@ browser shows exactly what kubectl would print without reimplementing ``printPod
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -252,3 +253,46 @@ def apply_delta(snap: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
         "events": [events[s] for s in sorted(events)][-300:],
         "timers": d["timers"],
     }
+
+
+def anonymise(message: dict[str, Any], pseudonyms: dict[str, str]) -> dict[str, Any]:
+    """The message as students of an anonymised classroom see it: every student namespace replaced
+    by its pseudonym (``ana`` → ``student-3``) in namespaces, keys, names of Namespace objects,
+    event messages (``Successfully assigned ana/web-…``) and timer labels."""
+    if not pseudonyms:
+        return message
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9.-])("
+        + "|".join(re.escape(n) for n in sorted(pseudonyms, key=len, reverse=True))
+        + r")(?=/)"
+    )
+
+    def text(s: str) -> str:
+        return pattern.sub(lambda m: pseudonyms[m.group(1)], s) if "/" in s else s
+
+    def walk(v: Any, key: str = "") -> Any:
+        if isinstance(v, dict):
+            out = {k: walk(x, k) for k, x in v.items()}
+            if out.get("kind") == "Namespace" and out.get("name") in pseudonyms:
+                out["name"] = pseudonyms[out["name"]]
+                out["key"] = f"Namespace/{out['name']}"
+                out["labels"] = {}
+            return out
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, str):
+            if key == "namespace" and v in pseudonyms:
+                return pseudonyms[v]
+            if key == "labels":
+                return v
+            return text(v)
+        return v
+
+    result: dict[str, Any] = walk(message)
+    # Deletes of Namespace objects are keys without a slash after the name.
+    if "deletes" in result:
+        result["deletes"] = [
+            f"Namespace/{pseudonyms.get(k[10:], k[10:])}" if k.startswith("Namespace/") else k
+            for k in result["deletes"]
+        ]
+    return result

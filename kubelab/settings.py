@@ -176,6 +176,16 @@ if PRODUCTION:
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
 
+# Classrooms. Sign-up lets anyone become an instructor (switch off for a school server:
+# KUBELAB_SIGNUP=0, then `manage.py createsuperuser` / the admin make instructors). The open
+# sandbox lets every visitor drive clusters that are not classrooms (the demo) — right on a laptop,
+# wrong on a shared server, so production closes it unless asked.
+KUBELAB_SIGNUP = envbool("KUBELAB_SIGNUP", default=True)
+KUBELAB_OPEN_SANDBOX = envbool("KUBELAB_OPEN_SANDBOX", default=not PRODUCTION)
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "classrooms"
+LOGOUT_REDIRECT_URL = "index"
+
 # Rate limits per client (session or address), per minute.
 MAX_APPLIES_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_APPLIES_PER_MINUTE", "120"))
 MAX_PREVIEWS_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_PREVIEWS_PER_MINUTE", "300"))

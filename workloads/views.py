@@ -8,13 +8,14 @@ from typing import Any
 import yaml
 from django import forms
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ace import AceWidget
 
 from clusters import services
+from clusters.access import Actor
 from clusters.models import Cluster
-from clusters.views import SCENARIOS_DIR
+from clusters.views import SCENARIOS_DIR, with_actor
 from kubelab.security import rate_limited
 from kubelab.sim import actions
 from kubelab.sim.apiserver import ApiError
@@ -105,8 +106,8 @@ def _error_json(e: ApiError, request: HttpRequest | None = None) -> JsonResponse
 
 @require_http_methods(["GET", "POST"])
 @rate_limited("applies", "MAX_APPLIES_PER_MINUTE")
-def apply_page(request: HttpRequest, slug: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
+@with_actor
+def apply_page(request: HttpRequest, cluster: Cluster, actor: Actor) -> HttpResponse:
     wants_json = "application/json" in request.headers.get("Accept", "")
     result: dict[str, Any] | None = None
     status = 200
@@ -122,10 +123,10 @@ def apply_page(request: HttpRequest, slug: str) -> HttpResponse:
             }
             status = 413
         else:
-            namespace = request.POST.get("namespace") or "default"
+            namespace = request.POST.get("namespace") or actor.namespace or "default"
             try:
                 lines = services.manifests_apply(
-                    cluster_id=cluster.pk, text=text or "", namespace=namespace
+                    cluster_id=cluster.pk, text=text or "", namespace=namespace, actor=actor
                 )
                 result = {"ok": True, "lines": lines}
             except ApiError as e:
@@ -160,22 +161,29 @@ def apply_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "workloads/apply.html",
-        {"cluster": cluster, "form": form, "result": result, "examples": examples()},
+        {
+            "cluster": cluster,
+            "form": form,
+            "result": result,
+            "examples": examples(),
+            "actor": actor,
+            "namespace": request.POST.get("namespace") or actor.namespace or "default",
+        },
         status=status,
     )
 
 
 @require_POST
 @rate_limited("previews", "MAX_PREVIEWS_PER_MINUTE")
-def apply_preview(request: HttpRequest, slug: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, slug=slug)
+@with_actor
+def apply_preview(request: HttpRequest, cluster: Cluster, actor: Actor) -> HttpResponse:
     text, too_big = _manifest(request)
     if too_big is not None:
         return too_big
-    namespace = request.POST.get("namespace") or "default"
+    namespace = request.POST.get("namespace") or actor.namespace or "default"
     try:
         changes = services.cluster_query(
-            cluster.pk, lambda st: preview(st, text or "", namespace=namespace)
+            cluster.pk, lambda st: preview(st, text or "", namespace=namespace), actor=actor
         )
     except ApiError as e:
         return _error_json(e, request)
@@ -184,13 +192,13 @@ def apply_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @rate_limited("applies", "MAX_APPLIES_PER_MINUTE")
-def delete_manifests(request: HttpRequest, slug: str) -> HttpResponse:
+@with_actor
+def delete_manifests(request: HttpRequest, cluster: Cluster, actor: Actor) -> HttpResponse:
     """``kubectl delete -f``: delete every object the manifest names (missing ones are reported)."""
-    cluster = get_object_or_404(Cluster, slug=slug)
     text, too_big = _manifest(request)
     if too_big is not None:
         return too_big
-    namespace = request.POST.get("namespace") or "default"
+    namespace = request.POST.get("namespace") or actor.namespace or "default"
     try:
         docs = load_documents(text or "")
     except ApiError as e:
@@ -220,6 +228,6 @@ def delete_manifests(request: HttpRequest, slug: str) -> HttpResponse:
                 lines.append(e.message)
         return lines
 
-    lines = services.cluster_mutate(cluster.pk, run)
+    lines = services.cluster_mutate(cluster.pk, run, actor=actor)
     ok = not any(line.startswith("Error") for line in lines)
     return JsonResponse({"ok": ok, "lines": lines})

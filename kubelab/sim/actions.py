@@ -14,6 +14,7 @@ from typing import Any
 from . import KUBERNETES_VERSION
 from .apiserver import ApiError
 from .apiserver.apply import PLURAL, RESOURCE
+from .apiserver.authz import authorize
 from .apiserver.validation import (
     DNS1123_SUBDOMAIN,
     MSG_SUBDOMAIN,
@@ -196,6 +197,7 @@ def _node(state: ClusterState, name: str) -> Node:
 
 
 def fail_node(state: ClusterState, name: str) -> list[str]:
+    authorize(state, "patch", "Node", "", name, "status")
     node = _node(state, name)
     if not node.kubelet_running:
         return [f"node/{name} already failed"]
@@ -205,6 +207,7 @@ def fail_node(state: ClusterState, name: str) -> list[str]:
 
 
 def recover_node(state: ClusterState, name: str) -> list[str]:
+    authorize(state, "patch", "Node", "", name, "status")
     node = _node(state, name)
     if node.kubelet_running:
         return [f"node/{name} already running"]
@@ -215,6 +218,7 @@ def recover_node(state: ClusterState, name: str) -> list[str]:
 
 
 def cordon(state: ClusterState, name: str, on: bool = True) -> list[str]:
+    authorize(state, "patch", "Node", "", name)
     node = _node(state, name)
     if bool(node.unschedulable) == on:
         return [f"node/{name} already {'cordoned' if on else 'uncordoned'}"]
@@ -235,6 +239,7 @@ def drain(
     delete_emptydir_data: bool = False,
 ) -> list[str]:
     """``kubectl drain``: cordon, refuse what drain refuses, then evict every other pod."""
+    authorize(state, "patch", "Node", "", name)
     node = _node(state, name)
     lines = cordon(state, name, True)
     pods = [p for p in state.pods_on(name) if p.deleted is None and not p.terminal]
@@ -278,6 +283,7 @@ def drain(
 
 
 def remove_node(state: ClusterState, name: str) -> list[str]:
+    authorize(state, "delete", "Node", "", name)
     node = _node(state, name)
     state.remove(node)
     state.clear_timers_for("node", name)
@@ -300,6 +306,7 @@ def scale(
     kind: str = "Deployment",
     max_replicas: int = 1000,
 ) -> list[str]:
+    authorize(state, "patch", kind, namespace, name, "scale")
     obj = state.get(kind, namespace, name)
     if obj is None:
         raise not_found(kind, name)
@@ -314,6 +321,7 @@ def scale(
 
 
 def set_image(state: ClusterState, namespace: str, name: str, images: dict[str, str]) -> list[str]:
+    authorize(state, "patch", "Deployment", namespace, name)
     d = _deployment(state, namespace, name)
     containers = (d.spec.get("template") or {}).get("spec", {}).get("containers") or []
     by_name = {c["name"]: c for c in containers}
@@ -341,6 +349,7 @@ def set_image(state: ClusterState, namespace: str, name: str, images: dict[str, 
 
 
 def rollout_pause(state: ClusterState, namespace: str, name: str, pause: bool = True) -> list[str]:
+    authorize(state, "patch", "Deployment", namespace, name)
     d = _deployment(state, namespace, name)
     if bool(d.spec.get("paused")) == pause:
         return [f"deployment.apps/{name} already {'paused' if pause else 'resumed'}"]
@@ -354,6 +363,7 @@ def rollout_pause(state: ClusterState, namespace: str, name: str, pause: bool = 
 
 
 def rollout_restart(state: ClusterState, namespace: str, name: str) -> list[str]:
+    authorize(state, "patch", "Deployment", namespace, name)
     d = _deployment(state, namespace, name)
     if d.spec.get("paused"):
         raise ApiError(
@@ -371,6 +381,7 @@ def rollout_restart(state: ClusterState, namespace: str, name: str) -> list[str]
 
 def rollout_undo(state: ClusterState, namespace: str, name: str, to_revision: int = 0) -> list[str]:
     """Client-side rollback (``polymorphichelpers/rollback.go``)."""
+    authorize(state, "patch", "Deployment", namespace, name)
     d = _deployment(state, namespace, name)
     if d.spec.get("paused"):
         raise ApiError(
@@ -464,6 +475,7 @@ def rollout_history(state: ClusterState, namespace: str, name: str, revision: in
 
 def delete(state: ClusterState, kind: str, namespace: str, name: str) -> list[str]:
     """``kubectl delete``: background cascading deletion."""
+    authorize(state, "delete", kind, "" if kind in ("Node", "Namespace") else namespace, name)
     if kind == "Node":
         remove_node(state, name)
         return [f'node "{name}" deleted']

@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 from . import KUBERNETES_VERSION, actions, printers
 from .apiserver import ApiError
 from .apiserver.apply import apply_text
+from .apiserver.authz import authorize
 from .control_loop import settle
 from .state import ClusterState
 
@@ -223,6 +224,13 @@ def _get(
     for w in words:
         kind = _kind(w)
         namespace = None if all_ns and kind not in ("Node", "Namespace") else ns
+        authorize(
+            state,
+            "list" if name is None else "get",
+            kind,
+            "" if kind in ("Node", "Namespace") else (namespace or ""),
+            name or "",
+        )
         if out_fmt == "json":
             try:
                 blocks.append(printers.get_json(state, kind, namespace, name))
@@ -265,7 +273,12 @@ def _get(
 def cmd_describe(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  # type: ignore[no-untyped-def]
     kind, name = _kind_name(pos, "describe")
     try:
-        return Result(0, api.query(lambda st: printers.describe(st, kind, ns, name)) + "\n", "")
+
+        def read(st: ClusterState) -> str:
+            authorize(st, "get", kind, "" if kind in ("Node", "Namespace") else ns, name)
+            return printers.describe(st, kind, ns, name)
+
+        return Result(0, api.query(read) + "\n", "")
     except KeyError:
         raise actions.not_found(kind, name) from None
 
@@ -318,6 +331,8 @@ def cmd_rollout(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  
     kind, name = _kind_name(rest, "rollout")
     if kind != "Deployment":
         raise UsageError(f"error: no rollout support for {kind.lower()}s in KubeLab")
+    if sub in ("status", "history"):
+        api.query(lambda st: authorize(st, "get", kind, ns, name))
     if sub == "status":
         done, msg = api.query(lambda st: actions.rollout_status(st, ns, name))
         return Result(0, msg + "\n", "")

@@ -389,6 +389,9 @@ KINDS: dict[str, type[KObject]] = {
 }
 
 
+COMBINED = "(combined from similar events): "
+
+
 @dataclass(eq=False)
 class Event:
     """A core/v1 Event. ``count`` grows when the same event repeats (the event correlator)."""
@@ -414,6 +417,9 @@ class Event:
 
     @property
     def dedupe_key(self) -> tuple[str, ...]:
+        message = self.message
+        if message.startswith(COMBINED):
+            message = COMBINED  # one aggregated event per object and reason (EventAggregator)
         return (
             self.namespace,
             self.kind,
@@ -421,7 +427,7 @@ class Event:
             self.obj_uid,
             self.type,
             self.reason,
-            self.message,
+            message,
             self.source,
             self.field_path,
         )

@@ -907,12 +907,25 @@ def describe(state: ClusterState, kind: str, namespace: str, name: str) -> str:
         return describe_replicaset(state, obj)
     if isinstance(obj, Service):
         return describe_service(state, obj)
-    w = 12
+    # kubectl describe namespace (describe.go describeNamespace).
+    from .apiserver import quota
+
+    w = 14
     return "\n".join(
         [
             f"{'Name:':<{w}}{obj.name}",
             *_map_lines("Labels:", obj.labels, w),
+            *_map_lines(
+                "Annotations:",
+                {
+                    k: v
+                    for k, v in obj.annotations.items()
+                    if k != "kubectl.kubernetes.io/last-applied-configuration"
+                },
+                w,
+            ),
             f"{'Status:':<{w}}{obj.status.get('phase', 'Active')}",
+            *quota.describe_lines(state, obj),
         ]
     )
 

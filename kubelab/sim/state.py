@@ -12,11 +12,12 @@ import heapq
 import random
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .clock import Clock
-from .objects import Deployment, Event, KObject, Namespace, Node, Pod, ReplicaSet, Service
+from .objects import COMBINED, Deployment, Event, KObject, Namespace, Node, Pod, ReplicaSet, Service
 
 MAX_EVENTS = 1000  # like an event TTL: the newest 1,000 events are kept
 MAX_DECISIONS = 2000  # scheduler decision records kept in memory (all are stored in the database)
@@ -63,6 +64,10 @@ class Timer:
         }
 
 
+AGGREGATE_MAX = 10
+AGGREGATE_INTERVAL = 600.0
+
+
 class ClusterState:
     def __init__(self, *, seed: int = 0, name: str = "demo") -> None:
         self.name = name
@@ -90,6 +95,9 @@ class ClusterState:
         self.removed: dict[tuple[str, Any], KObject] = {}
         self.new_events: dict[tuple[str, ...], Event] = {}
         self.new_decisions: set[str] = set()
+        # Set per request by the web app (apiserver/authz.py); None allows everything.
+        self.authorizer: Callable[[str, str, str, str, str], None] | None = None
+        self._aggregates: dict[tuple[str, ...], tuple[set[str], float]] = {}
         self.activity: set[str] = set()  # control-plane components that acted
         self.binds: list[tuple[str, str]] = []  # (pod key "ns/name", node) bound this tick
         self.sched_gen = 0  # bumped when something could make a pending pod schedulable
@@ -386,11 +394,24 @@ class ClusterState:
             field_path=field_path,
         )
         key = probe.dedupe_key
+        # client-go's EventAggregator: past 10 distinct messages for one (object, type, reason,
+        # source) within 10 minutes, further ones fold into one "(combined from similar events)".
+        agg_key = key[:6] + key[7:]
+        seen = self._aggregates.get(agg_key)
+        if seen is None or self.now - seen[1] > AGGREGATE_INTERVAL:
+            seen = self._aggregates[agg_key] = (set(), self.now)
+            if len(self._aggregates) > 4 * MAX_EVENTS:
+                self._aggregates.pop(next(iter(self._aggregates)))
+        seen[0].add(message)
+        if len(seen[0]) > AGGREGATE_MAX and key not in self.events:
+            probe.message = COMBINED + message
+            key = probe.dedupe_key
         self.event_seq += 1
         ev = self.events.get(key)
         if ev is not None:
             ev.count += 1
             ev.last = self.now
+            ev.message = probe.message
             ev.seq = self.event_seq
             self.events.move_to_end(key)
         else:

@@ -76,11 +76,13 @@ export function connect(url, onChange, onStatus) {
           return;
         }
         onChange(model, model.applyDelta(msg));
+      } else if (msg.type === "announce") {
+        document.dispatchEvent(new CustomEvent("kubelab:announce", { detail: msg.text }));
       }
     };
-    ws.onclose = () => {
-      onStatus?.("down");
-      if (closedByUs) return;
+    ws.onclose = (ev) => {
+      onStatus?.(ev.code === 4403 || ev.code === 4404 ? "gone" : "down");
+      if (closedByUs || ev.code === 4403 || ev.code === 4404) return; // removed, or the classroom is gone
       setTimeout(open, retry);
       retry = Math.min(retry * 2, 10000);
     };

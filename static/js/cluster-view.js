@@ -8,6 +8,8 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const reduceMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 const projector = body.classList.contains("projector");
+const controls = body.dataset.controls === "1"; // the instructor's buttons (the server checks anyway)
+const myNamespace = body.dataset.namespace || ""; // a student's own namespace; others' pods are greyed
 
 const els = {
   cp: $("[data-nodes-cp]"),
@@ -65,7 +67,7 @@ function nodeEl(node) {
     <div class="bars" data-bars></div>
     <div class="pods" data-pods></div>
     <div class="countdown" data-countdown></div>
-    ${projector ? "" : `<div class="node-actions">
+    ${!controls ? "" : `<div class="node-actions">
       <button type="button" data-node-action="fail" title="Stop the kubelet (power or network lost)">⚡ Fail</button>
       <button type="button" data-node-action="recover" title="Start the kubelet again">↺ Recover</button>
       <button type="button" data-node-action="cordon">Cordon</button>
@@ -133,6 +135,7 @@ function podEl(pod) {
   el.dataset.status = pod.status;
   el.dataset.podNode = pod.node || "";
   el.classList.toggle("notready", pod.status === "Running" && !pod.podReady);
+  el.classList.toggle("others", Boolean(myNamespace) && pod.namespace !== myNamespace);
   el.classList.toggle("node-lost", pod.status === "Running" && !pod.podReady && ready === total);
   el.querySelector(".app").textContent = app;
   el.querySelector(".sfx").textContent = "·" + pod.name.slice(pod.name.lastIndexOf("-") + 1);
@@ -504,6 +507,8 @@ setInterval(updateAgo, 1000);
 // ----- controls ----------------------------------------------------------------------------------------------------------
 function openDescribe(path) {
   const parts = path.split("/");
+  // An anonymised classroom shows a student's own namespace by its pseudonym; ask by the real name.
+  if (parts.length === 3 && myNamespace && parts[1] === myNamespace) parts[1] = body.dataset.realNamespace;
   const url = `/c/${slug}/describe/${parts.map(encodeURIComponent).join("/")}/`;
   els.describe.hidden = false;
   if (window.htmx) window.htmx.ajax("GET", url, { target: "#describe-body", swap: "innerHTML" });
@@ -554,8 +559,16 @@ $("[data-clock-speed]")?.addEventListener("change", async (ev) => {
 });
 els.eventsFilter?.addEventListener("input", applyEventFilter);
 
+const banner = $("[data-announcement]");
+document.addEventListener("kubelab:announce", (ev) => {
+  if (!banner) return;
+  banner.hidden = !ev.detail;
+  $("[data-announcement-text]", banner).textContent = ev.detail;
+  els.announce.textContent = ev.detail ? `Instructor: ${ev.detail}` : "";
+});
+
 function status(s) {
-  els.conn.textContent = s === "live" ? "● live" : s === "down" ? "● reconnecting" : "connecting…";
+  els.conn.textContent = s === "live" ? "● live" : s === "down" ? "● reconnecting" : s === "gone" ? "● closed by the classroom" : "connecting…";
   els.conn.className = `conn ${s}`;
 }
 

@@ -11,6 +11,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from clusters import services
+from clusters.access import OPERATOR
 from kubelab.sim import actions
 from kubelab.sim.apiserver import ApiError
 from tests.sim.helpers import deployment_yaml
@@ -22,7 +23,7 @@ SECONDS = float(os.environ.get("KUBELAB_CONCURRENCY_SECONDS", "30"))
 
 def test_concurrent_writers_and_ticks(demo_cluster):
     cid = demo_cluster.pk
-    services.clock_set(cluster_id=cid, speed=30)
+    services.clock_set(cluster_id=cid, speed=30, actor=OPERATOR)
     deadline = time.monotonic() + SECONDS
     acked: dict[str, int] = {}
     failures: list[BaseException] = []
@@ -34,7 +35,9 @@ def test_concurrent_writers_and_ticks(demo_cluster):
         name = f"t{i}"
         try:
             services.manifests_apply(
-                cluster_id=cid, text=deployment_yaml(name=name, replicas=1, cpu="10m")
+                cluster_id=cid,
+                text=deployment_yaml(name=name, replicas=1, cpu="10m"),
+                actor=OPERATOR,
             )
             with lock:
                 acked[name] = 1
@@ -42,11 +45,13 @@ def test_concurrent_writers_and_ticks(demo_cluster):
                 n = rng.randint(0, 4)
                 if rng.random() < 0.5:
                     services.cluster_mutate(
-                        cid, lambda st, n=n: actions.scale(st, "default", name, n)
+                        cid, lambda st, n=n: actions.scale(st, "default", name, n), actor=OPERATOR
                     )
                 else:
                     services.manifests_apply(
-                        cluster_id=cid, text=deployment_yaml(name=name, replicas=n, cpu="10m")
+                        cluster_id=cid,
+                        text=deployment_yaml(name=name, replicas=n, cpu="10m"),
+                        actor=OPERATOR,
                     )
                 with lock:
                     acked[name] = n
@@ -90,5 +95,6 @@ def test_concurrent_writers_and_ticks(demo_cluster):
     in_state = services.cluster_query(
         cid,
         lambda st: {d.name: d.replicas for d in st.deployments.values() if d.name.startswith("t")},
+        actor=OPERATOR,
     )
     assert in_state == acked

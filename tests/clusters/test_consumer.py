@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from clusters import services
+from clusters.access import OPERATOR
 from kubelab.asgi import application
 from tests.sim.helpers import deployment_yaml
 
@@ -33,7 +34,7 @@ def test_snapshot_then_delta(demo_cluster):
         node = next(o for o in snap["objects"] if o["key"] == "Node/worker-1")
         assert node["status"] == "Ready" and node["cpu"] == 4000
         lines = await database_sync_to_async(services.manifests_apply)(
-            cluster_id=demo_cluster.pk, text=deployment_yaml(name="api")
+            cluster_id=demo_cluster.pk, text=deployment_yaml(name="api"), actor=OPERATOR
         )
         assert lines == ["deployment.apps/api created"]
         delta = json.loads(await ws.receive_from(timeout=5))
@@ -72,7 +73,7 @@ def test_client_may_ask_for_a_snapshot_and_ping(demo_cluster):
 )
 def test_forged_or_oversized_messages_close_the_socket(demo_cluster, payload, code):
     """Anything but {"type": "snapshot"|"ping"} closes with 4400; more than 64 KiB with 1009; nothing changes."""
-    before = services.cluster_query(demo_cluster.pk, lambda st: st.rv)
+    before = services.cluster_query(demo_cluster.pk, lambda st: st.rv, actor=OPERATOR)
 
     async def scenario():
         ws = communicator()
@@ -83,7 +84,7 @@ def test_forged_or_oversized_messages_close_the_socket(demo_cluster, payload, co
         assert out == {"type": "websocket.close", "code": code}
 
     async_to_sync(scenario)()
-    assert services.cluster_query(demo_cluster.pk, lambda st: st.rv) == before
+    assert services.cluster_query(demo_cluster.pk, lambda st: st.rv, actor=OPERATOR) == before
 
 
 def test_unknown_cluster_and_foreign_origin(demo_cluster):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clusters import services, store, wire
+from clusters.access import OPERATOR
 from clusters.models import Cluster, Event
 from kubelab.sim.apiserver import ApiError
 from tests.sim.helpers import deployment_yaml
@@ -32,17 +33,18 @@ def test_demo_cluster_is_stored_as_rows(demo_cluster):
 
 def test_apply_answers_and_rejected_apply_changes_nothing(demo_cluster):
     cid = demo_cluster.pk
-    assert services.manifests_apply(cluster_id=cid, text=deployment_yaml(name="api")) == [
-        "deployment.apps/api created"
-    ]
-    assert services.manifests_apply(cluster_id=cid, text=deployment_yaml(name="api")) == [
-        "deployment.apps/api unchanged"
-    ]
+    assert services.manifests_apply(
+        cluster_id=cid, text=deployment_yaml(name="api"), actor=OPERATOR
+    ) == ["deployment.apps/api created"]
+    assert services.manifests_apply(
+        cluster_id=cid, text=deployment_yaml(name="api"), actor=OPERATOR
+    ) == ["deployment.apps/api unchanged"]
     before = Cluster.objects.get(pk=cid)
     with pytest.raises(ApiError) as e:
         services.manifests_apply(
             cluster_id=cid,
             text=deployment_yaml(name="api2") + "---\n" + deployment_yaml(name="bad", replicas=-1),
+            actor=OPERATOR,
         )
     assert e.value.code == 422
     after = Cluster.objects.get(pk=cid)
@@ -53,11 +55,13 @@ def test_apply_answers_and_rejected_apply_changes_nothing(demo_cluster):
 def test_stale_resource_version_is_a_conflict(demo_cluster):
     """A write naming an old resourceVersion gets the Kubernetes 409 message."""
     text = deployment_yaml(name="web2")
-    services.manifests_apply(cluster_id=demo_cluster.pk, text=text)
+    services.manifests_apply(cluster_id=demo_cluster.pk, text=text, actor=OPERATOR)
     stale = text.replace("  name: web2\n", '  name: web2\n  resourceVersion: "1"\n', 1)
     with pytest.raises(ApiError) as e:
         services.manifests_apply(
-            cluster_id=demo_cluster.pk, text=stale.replace("replicas: 3", "replicas: 4")
+            cluster_id=demo_cluster.pk,
+            text=stale.replace("replicas: 3", "replicas: 4"),
+            actor=OPERATOR,
         )
     assert e.value.code == 409
     assert e.value.message == (
@@ -70,12 +74,12 @@ def test_ticks_persist_exactly(demo_cluster):
     """What a tick leaves in memory is what a fresh load from the database gives."""
     cid = demo_cluster.pk
     for _ in range(3):
-        services.clock_advance(cluster_id=cid, mode="skip")
-    services.node_action(cluster_id=cid, node="worker-2", action="fail")
+        services.clock_advance(cluster_id=cid, mode="skip", actor=OPERATOR)
+    services.node_action(cluster_id=cid, node="worker-2", action="fail", actor=OPERATOR)
     for _ in range(4):
-        services.clock_advance(cluster_id=cid, mode="skip")
+        services.clock_advance(cluster_id=cid, mode="skip", actor=OPERATOR)
     in_memory = services.cluster_query(
-        cid, lambda st: {o.uid: o.to_json() for o in st.all_objects()}
+        cid, lambda st: {o.uid: o.to_json() for o in st.all_objects()}, actor=OPERATOR
     )
     services.forget(cid)
     fresh = store.load_state(Cluster.objects.get(pk=cid))
@@ -87,30 +91,33 @@ def test_snapshot_plus_deltas_equals_fresh_snapshot(demo_cluster):
     """Zulip's verify_action: applying every published delta to the first snapshot gives a fresh snapshot."""
     cid = demo_cluster.pk
     listener = GroupListener(cid)
-    snap = services.cluster_snapshot(cid)
+    snap = services.cluster_snapshot(cid, actor=OPERATOR)
     listener.drain()
     listener.messages.clear()
-    services.manifests_apply(cluster_id=cid, text=deployment_yaml(name="api", replicas=2))
+    services.manifests_apply(
+        cluster_id=cid, text=deployment_yaml(name="api", replicas=2), actor=OPERATOR
+    )
     for _ in range(4):
-        services.clock_advance(cluster_id=cid, mode="skip")
+        services.clock_advance(cluster_id=cid, mode="skip", actor=OPERATOR)
     services.cluster_mutate(
         cid,
         lambda st: __import__("kubelab.sim.actions", fromlist=["scale"]).scale(
             st, "default", "web", 5
         ),
+        actor=OPERATOR,
     )
-    services.node_action(cluster_id=cid, node="worker-1", action="fail")
+    services.node_action(cluster_id=cid, node="worker-1", action="fail", actor=OPERATOR)
     for _ in range(12):
-        services.clock_advance(cluster_id=cid, mode="skip")
-    services.node_action(cluster_id=cid, node="worker-1", action="recover")
+        services.clock_advance(cluster_id=cid, mode="skip", actor=OPERATOR)
+    services.node_action(cluster_id=cid, node="worker-1", action="recover", actor=OPERATOR)
     for _ in range(4):
-        services.clock_advance(cluster_id=cid, mode="skip")
+        services.clock_advance(cluster_id=cid, mode="skip", actor=OPERATOR)
     deltas = listener.deltas()
     assert [d["seq"] for d in deltas] == list(range(snap["seq"] + 1, snap["seq"] + 1 + len(deltas)))
     rebuilt = snap
     for d in deltas:
         rebuilt = wire.apply_delta(rebuilt, d)
-    fresh = services.cluster_snapshot(cid)
+    fresh = services.cluster_snapshot(cid, actor=OPERATOR)
     got = {o["key"]: o for o in rebuilt["objects"]}
     want = {o["key"]: o for o in fresh["objects"]}
     assert set(got) == set(want)
@@ -126,27 +133,27 @@ def test_event_history_is_capped(demo_cluster):
     """A cluster keeps its newest 1,000 events."""
     cid = demo_cluster.pk
     services.manifests_apply(
-        cluster_id=cid, text=deployment_yaml(name="many", replicas=400, cpu="1m")
+        cluster_id=cid, text=deployment_yaml(name="many", replicas=400, cpu="1m"), actor=OPERATOR
     )
     for _ in range(8):
-        services.clock_advance(cluster_id=cid, mode="skip")
+        services.clock_advance(cluster_id=cid, mode="skip", actor=OPERATOR)
     assert Event.objects.filter(cluster=demo_cluster).count() == 1000
 
 
 def test_clock_pause_and_speed(demo_cluster):
     cid = demo_cluster.pk
-    clock = services.clock_set(cluster_id=cid, paused=True)
+    clock = services.clock_set(cluster_id=cid, paused=True, actor=OPERATOR)
     assert clock["paused"] is True
     t0 = Cluster.objects.get(pk=cid).sim_now()
     assert Cluster.objects.get(pk=cid).sim_now() == t0
-    services.clock_set(cluster_id=cid, paused=False, speed=60)
+    services.clock_set(cluster_id=cid, paused=False, speed=60, actor=OPERATOR)
     with pytest.raises(services.ServiceError, match="speed must be between 0.25x and 60x"):
-        services.clock_set(cluster_id=cid, speed=1000)
+        services.clock_set(cluster_id=cid, speed=1000, actor=OPERATOR)
 
 
 def test_reset_restores_the_scenario(demo_cluster):
     cid = demo_cluster.pk
-    services.manifests_apply(cluster_id=cid, text=deployment_yaml(name="api"))
-    services.cluster_reset(cluster_id=cid)
+    services.manifests_apply(cluster_id=cid, text=deployment_yaml(name="api"), actor=OPERATOR)
+    services.cluster_reset(cluster_id=cid, actor=OPERATOR)
     assert not Deployment.objects.filter(cluster=demo_cluster, name="api").exists()
     assert Deployment.objects.filter(cluster=demo_cluster, name="web").exists()

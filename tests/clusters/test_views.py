@@ -6,13 +6,16 @@ import pytest
 from django.test import Client
 
 from clusters import services
+from clusters.access import OPERATOR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 JSON = {"HTTP_ACCEPT": "application/json"}
 
 
 def nodes(cluster_id: int) -> dict[str, object]:
-    return services.cluster_query(cluster_id, lambda st: {n.name: n for n in st.nodes.values()})
+    return services.cluster_query(
+        cluster_id, lambda st: {n.name: n for n in st.nodes.values()}, actor=OPERATOR
+    )
 
 
 def test_add_node_with_labels_and_taints(demo_cluster):
@@ -58,7 +61,9 @@ def test_node_actions_and_unknown_ones(demo_cluster):
 
 
 def test_delete_pod_from_the_panel(demo_cluster):
-    name = services.cluster_query(demo_cluster.pk, lambda st: next(iter(st.pods.values())).name)
+    name = services.cluster_query(
+        demo_cluster.pk, lambda st: next(iter(st.pods.values())).name, actor=OPERATOR
+    )
     r = Client().post(f"/c/demo/pods/default/{name}/delete/", **JSON)
     assert r.json()["output"] == f'pod "{name}" deleted'
     r = Client().post("/c/demo/pods/default/nope/delete/", **JSON)
@@ -80,7 +85,7 @@ def test_clock_and_reset(demo_cluster):
         == "cluster reset to guestbook"
     )
     kinds = services.cluster_query(
-        demo_cluster.pk, lambda st: sorted(d.name for d in st.deployments.values())
+        demo_cluster.pk, lambda st: sorted(d.name for d in st.deployments.values()), actor=OPERATOR
     )
     assert kinds == ["frontend", "redis-follower", "redis-leader"]
     assert c.post("/c/demo/reset/", {"scenario": "../etc/passwd"}, **JSON).status_code == 400
@@ -88,7 +93,9 @@ def test_clock_and_reset(demo_cluster):
 
 def test_describe_fragment_and_console(demo_cluster):
     c = Client()
-    pod = services.cluster_query(demo_cluster.pk, lambda st: next(iter(st.pods.values())).name)
+    pod = services.cluster_query(
+        demo_cluster.pk, lambda st: next(iter(st.pods.values())).name, actor=OPERATOR
+    )
     html = c.get(f"/c/demo/describe/pod/default/{pod}/").content.decode()
     assert "Scheduler's decision" in html and "kubectl describe pod" in html
     assert c.get("/c/demo/describe/widget/x/").status_code == 404

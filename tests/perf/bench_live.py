@@ -276,6 +276,7 @@ def bench_db() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from clusters import services
+    from clusters.access import OPERATOR
     from kubelab.sim import actions
     from kubelab.sim.apiserver.apply import apply_text
 
@@ -300,12 +301,14 @@ spec:
     spec:
       containers: [{{name: c, image: "nginx:1.27", resources: {{requests: {{cpu: 10m, memory: 16Mi}}}}}}]
 """
-            services.cluster_mutate(cid, lambda st, t=text: apply_text(st, t, max_replicas=1000))
-        services.clock_set(cluster_id=cid, speed=60)
+            services.cluster_mutate(
+                cid, lambda st, t=text: apply_text(st, t, max_replicas=1000), actor=OPERATOR
+            )
+        services.clock_set(cluster_id=cid, speed=60, actor=OPERATOR)
         for _ in range(40):
-            services.clock_advance(cluster_id=cid, mode="skip")
+            services.clock_advance(cluster_id=cid, mode="skip", actor=OPERATOR)
         running = services.cluster_query(
-            cid, lambda st: sum(1 for p in st.pods.values() if p.ready)
+            cid, lambda st: sum(1 for p in st.pods.values() if p.ready), actor=OPERATOR
         )
         times, queries = [], []
         for _r in range(5):
@@ -321,11 +324,11 @@ spec:
                 return []
 
             services.cluster_mutate(
-                cid, churn
+                cid, churn, actor=OPERATOR
             )  # 100 changed pods waiting to be saved by ... the mutate itself
             with CaptureQueriesContext(connection) as ctx:
                 t0 = time.perf_counter()
-                services.cluster_mutate(cid, churn)
+                services.cluster_mutate(cid, churn, actor=OPERATOR)
                 times.append((time.perf_counter() - t0) * 1000)
             queries.append(len(ctx.captured_queries))
             t0 = time.perf_counter()

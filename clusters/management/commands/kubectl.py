@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from clusters.access import OPERATOR
 from clusters.kubectl_api import ServiceApi
 from clusters.models import Cluster
 from kubelab.sim.kubectl import run
@@ -52,7 +53,10 @@ class Command(BaseCommand):
         argv = list(opts["args"])
         stdin = sys.stdin.read() if "-" in argv else None
         result = run(
-            ServiceApi(cluster.pk), argv, stdin=stdin, read_file=lambda p: Path(p).read_text()
+            ServiceApi(cluster.pk, OPERATOR),
+            argv,
+            stdin=stdin,
+            read_file=lambda p: Path(p).read_text(),
         )
         sys.stdout.write(result.out)
         if result.err:

@@ -18,8 +18,9 @@ from kubelab.sim.objects import Deployment, KObject, Namespace, Pod, ReplicaSet,
 from kubelab.sim.quantity import QUANTITY_ERROR
 from kubelab.sim.state import ClusterState
 
-from . import ApiError
+from . import ApiError, quota
 from .admission import admit_pod
+from .authz import authorize
 from .defaults import apply_defaults
 from .manifests import Document, load_documents
 from .validation import (
@@ -462,7 +463,7 @@ def allocate_node_ports(state: ClusterState, change: Change) -> None:
                 break
 
 
-def commit(state: ClusterState, changes: list[Change]) -> list[str]:
+def commit(state: ClusterState, changes: list[Change], filename: str = "STDIN") -> list[str]:
     """Write planned changes into the state; returns kubectl's lines."""
     for ch in changes:
         if ch.kind == "Service":
@@ -499,21 +500,56 @@ def commit(state: ClusterState, changes: list[Change]) -> list[str]:
                             422,
                         )
             allocate_node_ports(state, ch)
+    for ch in changes:
+        if ch.action != "unchanged":
+            try:
+                authorize(
+                    state,
+                    "create" if ch.existing is None else "patch",
+                    ch.kind,
+                    ch.namespace,
+                    ch.name,
+                )
+            except ApiError as e:
+                verb = "error when creating" if ch.existing is None else "error when applying patch"
+                raise _located(
+                    ch.doc,
+                    e.message.replace(
+                        "Error from server (Forbidden): ",
+                        f'Error from server (Forbidden): {verb} "{filename}": ',
+                        1,
+                    ),
+                    ("metadata", "namespace")
+                    if ch.doc.data.get("metadata", {}).get("namespace")
+                    else ("metadata", "name"),
+                    403,
+                ) from None
     lines = []
     for ch in changes:
         lines.append(ch.line)
         if ch.action == "unchanged":
             continue
         if ch.existing is None:
-            _create(state, ch)
+            _create(state, ch, filename)
         else:
             _update(state, ch)
     return lines
 
 
-def _create(state: ClusterState, ch: Change) -> None:
+def _create(state: ClusterState, ch: Change, filename: str = "STDIN") -> None:
     klass = SUPPORTED[ch.kind][1]
     spec = ch.data["spec"]
+    if ch.kind == "Pod":
+        quota.apply_limit_range(state, ch.namespace, spec)
+    try:
+        quota.admit(state, ch.kind, ch.namespace, ch.name, spec)
+    except ApiError as e:
+        raise _located(
+            ch.doc,
+            f'Error from server (Forbidden): error when creating "{filename}": {e.message}',
+            ("metadata", "name"),
+            403,
+        ) from None
     obj = klass(
         name=ch.name,
         namespace=ch.namespace,
@@ -580,4 +616,4 @@ def apply_text(
     changes = plan(state, docs, filename=filename, namespace=namespace, max_replicas=max_replicas)
     if dry_run:
         return [f"{c.line} (dry run)" for c in changes]
-    return commit(state, changes)
+    return commit(state, changes, filename)

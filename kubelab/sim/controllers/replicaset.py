@@ -12,6 +12,7 @@ import math
 from functools import cmp_to_key
 from typing import Any
 
+from kubelab.sim.apiserver import ApiError, quota
 from kubelab.sim.objects import OwnerRef, Pod, ReplicaSet, random_suffix
 from kubelab.sim.state import MAX_PODS_PER_CLUSTER, ClusterState
 
@@ -102,6 +103,16 @@ def pods_to_delete(pods: list[Pod], related: list[Pod], diff: int, now: float) -
     return pods[:diff]
 
 
+def _retry_later(state: ClusterState, rs: ReplicaSet) -> None:
+    """The controller's rate-limited requeue after a failed create: 5 ms doubling to 1,000 s
+    (client-go's DefaultControllerRateLimiter); a success resets it."""
+    failures = int(rs.sim.get("createFailures", 0))
+    rs.sim["createFailures"] = failures + 1
+    state.set_timer(
+        "replicaset", rs.key, state.now + min(0.005 * 2**failures, 1000.0), slot="/retry"
+    )
+
+
 def new_pod(state: ClusterState, rs: ReplicaSet) -> Pod:
     template = rs.spec.get("template") or {}
     meta = template.get("metadata") or {}
@@ -113,6 +124,7 @@ def new_pod(state: ClusterState, rs: ReplicaSet) -> Pod:
         from kubelab.sim.apiserver.admission import admit_pod
 
         spec = copy.deepcopy(template.get("spec") or {})
+        quota.apply_limit_range(state, rs.namespace, spec)
         admit_pod(spec)
         cached = (rs.generation, json.dumps(spec), qos_class(spec))
         state.template_cache[rs.uid] = cached
@@ -175,6 +187,17 @@ def sync(state: ClusterState, rs: ReplicaSet) -> None:
                         ok = False
                         break
                     fresh = new_pod(state, rs)
+                    try:
+                        quota.admit(state, "Pod", rs.namespace, fresh.name, fresh.spec)
+                    except ApiError as e:
+                        err = e.message
+                        state.record(
+                            rs, "Warning", "FailedCreate", f"Error creating: {err}", SOURCE
+                        )
+                        _retry_later(state, rs)
+                        ok = False
+                        break
+                    rs.sim.pop("createFailures", None)
                     if replaceable:
                         # Teaching aid: remember which terminating pod this one stands in for.
                         old = replaceable.pop(0)
