@@ -258,7 +258,7 @@ def step_run(
 
 
 @require_http_methods(["GET", "POST"])
-@rate_limited("joins", "MAX_ACTIONS_PER_MINUTE")
+@rate_limited("joins", "MAX_JOINS_PER_MINUTE")
 def join(request: HttpRequest, code: str = "") -> HttpResponse:
     """Students join with the code on the projector and the name the class should see."""
     form = JoinForm(request.POST or None, initial={"code": code})

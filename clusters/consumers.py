@@ -60,11 +60,18 @@ class ClusterConsumer(AsyncWebsocketConsumer):
             else cluster_group(self.cluster_id)
         )
         self.seq = -1
+        self.pending: (
+            list[dict[str, Any]] | None
+        ) = []  # deltas that arrive while a snapshot is read
         await self.channel_layer.group_add(self.group, self.channel_name)
+        if hasattr(self.channel_layer, "attach"):  # the embedded layer hands deltas over directly
+            self.channel_layer.attach(self.channel_name, self)
         await self.accept()
         await self._send_snapshot()
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self.channel_layer, "detach"):
+            self.channel_layer.detach(self.channel_name)
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -102,6 +109,9 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         await super().dispatch(message)
 
     async def cluster_delta(self, event: dict[str, Any]) -> None:
+        if self.pending is not None:
+            self.pending.append(event)  # sent after the snapshot, in order
+            return
         if event["seq"] <= self.seq:
             return  # already in the snapshot this socket was sent
         self.seq = event["seq"]
@@ -182,11 +192,17 @@ class ClusterConsumer(AsyncWebsocketConsumer):
 
     # ----- helpers -------------------------------------------------------------------------------------
     async def _send_snapshot(self) -> None:
-        snap = await database_sync_to_async(services.cluster_snapshot)(
-            self.cluster_id, actor=self.actor
-        )
-        self.seq = snap["seq"]
-        await self.send(text_data=json.dumps(snap, separators=(",", ":")))
+        self.pending = []
+        try:
+            snap = await database_sync_to_async(services.cluster_snapshot)(
+                self.cluster_id, actor=self.actor
+            )
+            self.seq = snap["seq"]
+            await self.send(text_data=json.dumps(snap, separators=(",", ":")))
+        finally:
+            pending, self.pending = self.pending or [], None
+        for event in pending:
+            await self.cluster_delta(event)
 
     @database_sync_to_async
     def _resolve(self, slug: str) -> tuple[int, Actor] | None:

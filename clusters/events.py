@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,13 @@ def _send(group: str, message: dict[str, Any]) -> None:
     try:
         loop = _loop
         if loop is not None and loop.is_running() and not _on_loop(loop):
-            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(
-                timeout=5
-            )
+            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+            if isinstance(layer, InMemoryChannelLayer):
+                # In memory, group_send never suspends: sends scheduled in commit order run in
+                # that order, so the DB thread need not wait (and hold the cluster's lock) for it.
+                future.add_done_callback(_log_failure)
+            else:
+                future.result(timeout=5)  # over Redis, wait: the next delta must not overtake
         elif loop is not None and not loop.is_running():
             return  # shutting down: browsers resynchronise from a snapshot when they reconnect
         else:

@@ -8,7 +8,10 @@ nudges the reconciler. Reads take the same lock so they see one consistent state
 
 A process-local cache keeps the last ClusterState per cluster; it is used only while the
 cluster's ``rv`` in the database is the one the cache was saved at, so a write from another
-process (or a rolled-back one) always forces a reload.
+process (or a rolled-back one) always forces a reload. The cache is only read and written while
+the cluster's lock is held, and it is updated *before* the commit releases the lock: a thread
+waiting for the lock must find the state the previous holder just committed, not reload it.
+A user's mistake (an ApiError that changed nothing) does not throw the cached state away.
 """
 
 from __future__ import annotations
@@ -64,6 +67,17 @@ def _remember(cluster_id: int, rv: int, state: ClusterState) -> None:
         _cache[cluster_id] = (rv, state)
 
 
+_gates: dict[int, threading.Lock] = {}
+
+
+def _gate(cluster_id: int) -> threading.Lock:
+    with _cache_lock:
+        gate = _gates.get(cluster_id)
+        if gate is None:
+            gate = _gates[cluster_id] = threading.Lock()
+        return gate
+
+
 def forget(cluster_id: int) -> None:
     with _cache_lock:
         _cache.pop(cluster_id, None)
@@ -77,15 +91,17 @@ def locked_state(
 
     With an ``actor``, the simulated API server authorizes every read and write against it."""
     state: ClusterState | None = None
+    # Threads of this process queue here first: SQLite's busy handler would make them sleep and
+    # poll (1, 2, 5 … 100 ms) for its write lock; a Python lock hands over at once.
+    gate = _gate(cluster_id)
+    gate.acquire()
     try:
         with transaction.atomic():
             cluster = Cluster.objects.select_for_update().get(pk=cluster_id)
             state = _cached(cluster)
             if state is None:
                 state = store.load_state(cluster)
-            forget(
-                cluster_id
-            )  # until this transaction commits, the state may hold uncommitted changes
+                _remember(cluster_id, cluster.rv, state)
             now = timezone.now()
             target = max(cluster.sim_now(now), state.now)
             advance(state, target)
@@ -98,6 +114,8 @@ def locked_state(
             state.authorizer = None
         forget(cluster_id)
         raise
+    finally:
+        gate.release()
 
 
 def _commit(cluster: Cluster, state: ClusterState, now: dt.datetime, force: bool = False) -> None:
@@ -131,8 +149,9 @@ def _commit(cluster: Cluster, state: ClusterState, now: dt.datetime, force: bool
             wire.dumps(wire.anonymise(message, pseudonyms)) if pseudonyms is not None else None,
         )
         state.reset_changes()
-    rv, cid = cluster.rv, cluster.pk
-    transaction.on_commit(lambda: _remember(cid, rv, state))
+    # Still under the lock: the next holder finds this state. Should the commit fail, the
+    # exception reaches locked_state, which forgets it (and the database keeps the old rv).
+    _remember(cluster.pk, cluster.rv, state)
 
 
 def anonymised_namespaces(cluster_id: int) -> dict[str, str] | None:
@@ -145,10 +164,24 @@ def anonymised_namespaces(cluster_id: int) -> dict[str, str] | None:
 
 
 # ----- reads ---------------------------------------------------------------------------------------
+def _fingerprint(state: ClusterState) -> tuple[int, int, int, int]:
+    return (state.rv, len(state.changed), len(state.removed), len(state.new_events))
+
+
 def cluster_query(cluster_id: int, fn: Callable[[ClusterState], T], *, actor: Actor) -> T:
     actor.require_view()
+    error: Exception | None = None
     with locked_state(cluster_id, actor) as (_cluster, state, _now):
-        return fn(state)
+        before = _fingerprint(state)
+        try:
+            result = fn(state)
+        except Exception as e:  # Http404, ApiError, KeyError: refusals of a read
+            if _fingerprint(state) != before:
+                raise
+            error = e  # a refused read changed nothing: keep the (cached) state
+    if error is not None:
+        raise error
+    return result
 
 
 def cluster_snapshot(cluster_id: int, *, actor: Actor) -> dict[str, Any]:
@@ -207,12 +240,25 @@ def cluster_mutate(
 
     The simulated API server checks each object against the actor (``access.authorizer``)."""
     actor.require_view()
+    if not actor.can_write and not actor.closed:
+        raise access.Forbidden("forbidden: this view is read only")
     if actor.closed and actor.role == "student":
         raise access.Forbidden("error: this classroom is closed; your namespace is read-only now")
+    error: ApiError | None = None
+    lines: list[str] = []
     with locked_state(cluster_id, actor) as (cluster, state, _now):
-        lines = fn(state)
-        nudge_on_commit(cluster.pk)
-        return lines
+        before = _fingerprint(state)
+        try:
+            lines = fn(state)
+        except ApiError as e:
+            if _fingerprint(state) != before:
+                raise  # a partial change: roll everything back (and reload next time)
+            error = e  # refused before it changed anything: the catch-up still commits
+        else:
+            nudge_on_commit(cluster.pk)
+    if error is not None:
+        raise error
+    return lines
 
 
 def manifests_apply(
@@ -661,13 +707,16 @@ def roster(cluster_id: int, *, actor: Actor) -> list[dict[str, Any]]:
         for m in members:
             deps = [d for d in state.deployments.values() if d.namespace == m.namespace]
             pods = [p for p in state.pods.values() if p.namespace == m.namespace]
-            problems = sorted(
-                {
-                    s
-                    for s in (pod_status(p) for p in pods)
-                    if s not in ("Running", "Completed", "Terminating", "ContainerCreating")
-                }
-            )
+            counts: dict[str, int] = {}
+            for p in pods:
+                st_ = pod_status(p)
+                counts[st_] = counts.get(st_, 0) + 1
+            fine = ("Running", "Completed", "Terminating", "ContainerCreating", "PodInitializing")
+            problems = sorted(s for s in counts if s not in fine)
+            statuses = [
+                {"status": s, "count": n, "problem": s not in fine}
+                for s, n in sorted(counts.items(), key=lambda kv: (kv[0] in fine, kv[0]))
+            ]
             out.append(
                 {
                     "id": m.pk,
@@ -683,6 +732,7 @@ def roster(cluster_id: int, *, actor: Actor) -> list[dict[str, Any]]:
                     ],
                     "pods": len([p for p in pods if p.deleted is None]),
                     "problems": problems,
+                    "statuses": statuses,
                     "joined": m.created_at,
                 }
             )

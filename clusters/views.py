@@ -78,6 +78,16 @@ def with_actor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
+def _status_of(result: Any) -> int:
+    """The HTTP status behind a kubectl answer (kubectl prints it as ``Error from server (X)``)."""
+    if result.code == 0:
+        return 200
+    for word, status in (("(Forbidden)", 403), ("(NotFound)", 404), ("(Conflict)", 409)):
+        if word in result.err:
+            return status
+    return 400
+
+
 def _api_error(request: HttpRequest, e: ApiError) -> HttpResponse:
     status = e.code if 400 <= e.code < 600 else 400
     return _answer(request, False, e.message, status)
@@ -259,9 +269,7 @@ def pod_delete(
     request: HttpRequest, cluster: Cluster, actor: access.Actor, namespace: str, name: str
 ) -> HttpResponse:
     result = kubectl_run(ServiceApi(cluster.pk, actor), ["delete", "pod", name, "-n", namespace])
-    return _answer(
-        request, result.code == 0, result.text.rstrip("\n"), 200 if result.code == 0 else 404
-    )
+    return _answer(request, result.code == 0, result.text.rstrip("\n"), _status_of(result))
 
 
 @require_POST

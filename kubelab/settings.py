@@ -52,7 +52,9 @@ def sqlite_database(path: Path) -> dict[str, object]:
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # WAL is a property of the file, switched on once (clusters/apps.py); asking for it on
+            # every new connection made each page request queue behind the writer.
+            "init_command": "PRAGMA synchronous=NORMAL;",
         },
         "TEST": {"NAME": str(path.with_name("test_" + path.name))},
         # Reuse connections: opening one (and its PRAGMAs) per database_sync_to_async call is costly.
@@ -145,7 +147,7 @@ if _redis:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "kubelab.channel_layer.InMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -190,6 +192,9 @@ LOGOUT_REDIRECT_URL = "index"
 MAX_APPLIES_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_APPLIES_PER_MINUTE", "120"))
 MAX_PREVIEWS_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_PREVIEWS_PER_MINUTE", "300"))
 MAX_ACTIONS_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_ACTIONS_PER_MINUTE", "240"))
+# Joins are counted per address before a session exists: a whole class behind one school NAT
+# joins within a minute, so this is per address and generous (a classroom holds at most 500).
+MAX_JOINS_PER_MINUTE = int(os.environ.get("KUBELAB_MAX_JOINS_PER_MINUTE", "600"))
 
 if _redis:
     CACHES = {
@@ -199,6 +204,9 @@ if _redis:
             "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "kubelab"),
         }
     }
+
+# Sessions are read on every request (who is asking): from the cache, written through to the DB.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

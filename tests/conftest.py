@@ -12,3 +12,15 @@ def demo_cluster(db):  # noqa: ANN001
     from clusters import services
 
     return services.demo_cluster_ensure()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state_cache():  # noqa: ANN202
+    """Each test starts without cached cluster states (a flushed database reuses primary keys)."""
+    yield
+    try:
+        from clusters import services
+    except Exception:  # engine tests run without Django apps loaded
+        return
+    with services._cache_lock:
+        services._cache.clear()

@@ -207,7 +207,7 @@ def delete_manifests(request: HttpRequest, cluster: Cluster, actor: Actor) -> Ht
     for d in docs:
         kind = d.data.get("kind")
         meta = d.data.get("metadata") if isinstance(d.data.get("metadata"), dict) else {}
-        if kind not in SUPPORTED or not meta.get("name"):
+        if not isinstance(kind, str) or kind not in SUPPORTED or not meta.get("name"):
             return JsonResponse(
                 {
                     "ok": False,

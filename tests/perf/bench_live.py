@@ -53,7 +53,10 @@ def start_up(database: str) -> tuple[subprocess.Popen[bytes], str]:
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        # KUBELAB_BENCH_LOG=FILE keeps the server's log (tracebacks of any 500) for a look afterwards.
+        stderr=open(os.environ["KUBELAB_BENCH_LOG"], "ab")  # noqa: SIM115
+        if os.environ.get("KUBELAB_BENCH_LOG")
+        else subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/c/demo/")

@@ -76,7 +76,11 @@ def test_two_daphnes_two_workers_and_failover(stack: Stack) -> None:
         [(m["seq"], sorted(u["key"] for u in m["upserts"])) for m in msgs if m["type"] == "delta"]
         for msgs in seen
     ]
-    assert deltas[0] and deltas[0] == deltas[1]
+    assert deltas[0] and deltas[1]
+    # Both sockets saw the same deltas over the window both were open (the ends can race).
+    lo = max(deltas[0][0][0], deltas[1][0][0])
+    hi = min(deltas[0][-1][0], deltas[1][-1][0])
+    assert [d for d in deltas[0] if lo <= d[0] <= hi] == [d for d in deltas[1] if lo <= d[0] <= hi]
     assert any("Deployment/default/api" in keys for _, keys in deltas[0])
     running = [
         m

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 log = logging.getLogger(__name__)
+
+
+SWITCH_INTERVAL = 0.0005  # seconds (CPython's default: 0.005)
 
 
 class Command(BaseCommand):
@@ -34,6 +38,11 @@ class Command(BaseCommand):
         if not opts["no_demo"]:
             services.demo_cluster_ensure()
         host, port = opts["host"], opts["port"]
+        # One process serves the page requests, the reconciler and every socket. The event loop
+        # is busy writing frames to a classroom of sockets, and a request thread re-takes the GIL
+        # after each database call; at the default 5 ms switch interval those waits added up to
+        # hundreds of milliseconds per request (tests/perf/bench_classroom.py). Switch sooner.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         reconciler = Reconciler(get_channel_layer())
 
         def start_reconciler() -> None:

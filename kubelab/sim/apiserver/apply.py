@@ -240,6 +240,15 @@ def _check_kind(doc: Document, filename: str) -> tuple[str, str]:
     )
 
 
+def _drop_nulls(value: Any) -> Any:
+    """A copy without ``field: null`` entries: the API server decodes null as an unset field."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
 def plan(
     state: ClusterState,
     docs: list[Document],
@@ -254,7 +263,7 @@ def plan(
     seen: set[tuple[str, str, str]] = set()
     for doc in docs:
         api_version, kind = _check_kind(doc, filename)
-        data = copy.deepcopy(doc.data)
+        data = _drop_nulls(doc.data)
         meta = data.get("metadata")
         if not isinstance(meta, dict) or not meta.get("name"):
             raise _located(
@@ -264,7 +273,8 @@ def plan(
                 400,
             )
         name = str(meta["name"])
-        exists = state.get(kind, meta.get("namespace") or namespace, name) is not None
+        probe_ns = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+        exists = state.get(kind, probe_ns or namespace, name) is not None
         verb = "error when applying patch" if exists else "error when creating"
         for problem in schema_problems(data):
             raise _located(
