@@ -325,9 +325,19 @@ function render(m, change) {
 }
 
 // ----- deployments and services -------------------------------------------------------------------------------------
+const MAX_LISTED = 60;
+// The student's own namespace first, then default, then the others by name.
+const classOrder = (a, b) => rank(a) - rank(b) || (a.namespace + "/" + a.name).localeCompare(b.namespace + "/" + b.name);
+const rank = (o) => (o.namespace === myNamespace ? 0 : o.namespace === "default" ? 1 : 2);
+const nsPrefix = (ns) => (ns && ns !== "default" ? `<span class="ns">${esc(ns)}/</span>` : "");
 function renderDeployments(m) {
   const rss = m.ofKind("ReplicaSet");
-  const html = m.ofKind("Deployment").sort((a, b) => (a.namespace + a.name).localeCompare(b.namespace + b.name)).map((d) => {
+  const all = m.ofKind("Deployment").sort(classOrder);
+  // A student sees their own Deployments; a classroom of them is summed up, not listed (the
+  // roster on the dashboard lists everyone's).
+  const shown = myNamespace ? all.filter((d) => d.namespace === myNamespace) : all.slice(0, MAX_LISTED);
+  const hidden = all.length - shown.length;
+  const html = shown.map((d) => {
     const mine = rss.filter((r) => r.owner && r.owner.uid === d.uid && (r.desired > 0 || r.current > 0))
       .sort((a, b) => b.revision - a.revision);
     const newest = mine[0];
@@ -345,25 +355,29 @@ function renderDeployments(m) {
       ? `<div class="budget">surge ${Math.max(total - d.replicas, 0)}/${d.maxSurge} used · unavailable ${Math.max(d.replicas - d.available, 0)}/${d.maxUnavailable} allowed</div>` : "";
     const conds = d.conditions.map((c) => `<span class="cond ${c.status}" title="${esc(c.message)}">${c.type}=${c.status} ${esc(c.reason || "")}</span>`).join(" · ");
     return `<div class="dep" data-open="deployment/${esc(d.namespace)}/${esc(d.name)}" data-deployment="${esc(d.namespace)}/${esc(d.name)}" tabindex="0">
-      <div class="row"><span class="swatch" style="background: var(--o${oi})"></span><span class="name">${esc(d.name)}</span>
+      <div class="row"><span class="swatch" style="background: var(--o${oi})"></span><span class="name">${nsPrefix(d.namespace)}${esc(d.name)}</span>
       <span title="READY">${d.ready}/${d.replicas}</span><span title="UP-TO-DATE">up-to-date ${d.updated}</span><span title="AVAILABLE">available ${d.available}</span>
       <span class="muted">rev ${d.revision}${d.paused ? " · paused" : ""}</span></div>
       <div class="rsbars">${bars}</div>${budget}<div>${conds}</div></div>`;
   }).join("");
-  els.deployments.innerHTML = html || `<p class="muted empty-note">No Deployments. Open the editor and apply one.</p>`;
+  const more = hidden > 0 ? `<p class="muted small">${myNamespace ? "and" : "…and"} ${hidden} more Deployment${hidden === 1 ? "" : "s"} ${myNamespace ? "of the class" : "(the dashboard's roster lists everyone's)"}</p>` : "";
+  els.deployments.innerHTML = (html || `<p class="muted empty-note">No Deployments${myNamespace ? " of yours" : ""}. Open the editor and apply one.</p>`) + more;
 }
 
 function renderServices(m) {
-  const html = m.ofKind("Service").sort((a, b) => (a.namespace + a.name).localeCompare(b.namespace + b.name)).map((s) => {
+  const all = m.ofKind("Service").sort(classOrder);
+  const shown = all.filter((s) => !myNamespace || s.namespace === myNamespace || s.namespace === "default").slice(0, MAX_LISTED);
+  const html = shown.map((s) => {
     const ports = s.ports.map((p) => `${p.port}${p.nodePort ? ":" + p.nodePort : ""}/${p.protocol || "TCP"}`).join(",");
     const sel = Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).join(",");
     const eps = s.endpoints.length ? s.endpoints.join(", ") : "<none>";
     return `<div class="svc" data-open="service/${esc(s.namespace)}/${esc(s.name)}" tabindex="0">
-      <strong class="mono">${esc(s.name)}</strong> <span class="muted">${esc(s.type)} ${esc(s.clusterIP)} ${esc(ports)}</span>
+      <strong class="mono">${nsPrefix(s.namespace)}${esc(s.name)}</strong> <span class="muted">${esc(s.type)} ${esc(s.clusterIP)} ${esc(ports)}</span>
       <div class="muted small">selector ${esc(sel || "<none>")}</div>
       <div class="eps ${s.endpoints.length ? "" : "none"}">endpoints: ${esc(eps)}${s.notReady.length ? ` <span class="muted">(not ready: ${esc(s.notReady.join(", "))})</span>` : ""}</div></div>`;
   }).join("");
-  els.services.innerHTML = html || `<p class="muted empty-note">No Services.</p>`;
+  const more = all.length - shown.length;
+  els.services.innerHTML = (html || `<p class="muted empty-note">No Services.</p>`) + (more > 0 ? `<p class="muted small">…and ${more} more</p>` : "");
 }
 
 // ----- events ------------------------------------------------------------------------------------------------------------

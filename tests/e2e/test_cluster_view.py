@@ -130,6 +130,10 @@ def test_projector_and_index_pages_have_no_errors(
     assert page.locator("[data-clock]").count() == 0
     page.screenshot(path=str(artifacts / "projector.png"))
     page.goto(f"{kubelab_server}/")
+    # Straight to the demo on a laptop; once classrooms exist (other tests made one), a front page.
+    if "/c/demo/" not in page.url:
+        page.wait_for_selector('a[href="/join/"]')
+        page.click('a[href="/c/demo/"]')
     page.wait_for_selector("[data-node]")
 
 
