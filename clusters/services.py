@@ -31,9 +31,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from kubelab.sim import actions
+from kubelab.sim import actions, traffic
 from kubelab.sim.apiserver import ApiError, quota
 from kubelab.sim.apiserver.apply import apply_text
+from kubelab.sim.apiserver.authz import authorize
 from kubelab.sim.clock import MAX_SPEED, MIN_SPEED
 from kubelab.sim.control_loop import advance, skip_to_next
 from kubelab.sim.quantity import QuantityError, parse_quantity
@@ -123,7 +124,7 @@ def _commit(cluster: Cluster, state: ClusterState, now: dt.datetime, force: bool
 
     ``force`` publishes even without object changes (a clock change every browser must see).
     """
-    if state.changed or state.removed or state.new_events or force:
+    if state.changed or state.removed or state.new_events or state.traffic_changed or force:
         cluster.seq += 1
         cluster.sim_anchor = state.now
         cluster.wall_anchor = now
@@ -285,6 +286,28 @@ NODE_ACTIONS: dict[str, Callable[..., list[str]]] = {
     "drain": lambda st, n: actions.drain(st, n, force=True),
     "remove": actions.remove_node,
 }
+
+
+def service_load(
+    *,
+    cluster_id: int,
+    namespace: str,
+    service: str,
+    rps: float,
+    profile: str = "steady",
+    peak: float | None = None,
+    duration: float = 60.0,
+    actor: Actor,
+) -> list[str]:
+    """Simulated clients for a Service (the instructor's, or a student's on their own Service)."""
+
+    def run(st: ClusterState) -> list[str]:
+        authorize(st, "patch", "Service", namespace, service)
+        return traffic.set_load(
+            st, namespace, service, rps, profile=profile, peak=peak, duration=duration
+        )
+
+    return cluster_mutate(cluster_id, run, actor=actor)
 
 
 def node_action(*, cluster_id: int, node: str, action: str, actor: Actor) -> list[str]:

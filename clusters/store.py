@@ -27,6 +27,7 @@ MODELS: dict[str, type[cm.ObjectRow]] = {
     "ReplicaSet": wm.ReplicaSet,
     "Pod": wm.Pod,
     "Service": wm.Service,
+    "HorizontalPodAutoscaler": wm.HorizontalPodAutoscaler,
 }
 ROW_FIELDS = [
     "namespace",

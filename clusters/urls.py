@@ -34,6 +34,11 @@ urlpatterns = [
         "c/<slug:slug>/pods/<str:namespace>/<str:name>/delete/", views.pod_delete, name="pod-delete"
     ),
     path("c/<slug:slug>/clock/<str:action>/", views.clock, name="clock"),
+    path(
+        "c/<slug:slug>/services/<str:namespace>/<str:name>/load/",
+        views.service_load,
+        name="service-load",
+    ),
     path("c/<slug:slug>/reset/", views.cluster_reset, name="reset"),
     path("c/<slug:slug>/console/", views.console, name="console"),
     path("c/<slug:slug>/apply/", workload_views.apply_page, name="apply"),

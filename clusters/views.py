@@ -126,6 +126,8 @@ def cluster_view(request: HtmxHttpRequest, cluster: Cluster, actor: access.Actor
 
 
 KIND_WORDS = {
+    "hpa": "HorizontalPodAutoscaler",
+    "horizontalpodautoscaler": "HorizontalPodAutoscaler",
     "pod": "Pod",
     "node": "Node",
     "deployment": "Deployment",
@@ -259,6 +261,38 @@ def node_add(request: HttpRequest, cluster: Cluster, actor: access.Actor) -> Htt
         return _api_error(request, e)
     except ValueError:
         return _answer(request, False, "error: pods must be a whole number", 400)
+    return _answer(request, True, "\n".join(lines))
+
+
+@require_POST
+@rate_limited("actions", "MAX_ACTIONS_PER_MINUTE")
+@with_actor
+def service_load(
+    request: HttpRequest, cluster: Cluster, actor: access.Actor, namespace: str, name: str
+) -> HttpResponse:
+    """Set the simulated clients of a Service: requests per second and a profile."""
+    p = request.POST
+    try:
+        rps = float(p.get("rps", ""))
+        peak = float(p["peak"]) if p.get("peak") else None
+        duration = float(p.get("duration") or 60)
+    except ValueError:
+        return _answer(request, False, "error: rps, peak and duration must be numbers", 400)
+    if not 1 <= duration <= 3600:
+        return _answer(request, False, "error: duration must be between 1 and 3600 seconds", 400)
+    try:
+        lines = services.service_load(
+            cluster_id=cluster.pk,
+            namespace=namespace,
+            service=name,
+            rps=rps,
+            profile=p.get("profile") or "steady",
+            peak=peak,
+            duration=duration,
+            actor=actor,
+        )
+    except ApiError as e:
+        return _api_error(request, e)
     return _answer(request, True, "\n".join(lines))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from kubelab.sim.controllers.deployment import max_surge, max_unavailable
 from kubelab.sim.objects import Deployment, KObject, Namespace, Node, Pod, ReplicaSet, Service
-from kubelab.sim.printers import node_roles, node_status, pod_columns
+from kubelab.sim.printers import hpa_targets, node_roles, node_status, pod_columns
 from kubelab.sim.state import ClusterState
 
 
@@ -152,6 +152,22 @@ def view(obj: KObject, now: float) -> dict[str, Any]:
         )
     elif isinstance(obj, Namespace):
         v.update(phase=obj.status.get("phase", "Active"))
+    elif obj.kind == "HorizontalPodAutoscaler":
+        ref = obj.spec.get("scaleTargetRef") or {}
+        v.update(
+            target=f"{ref.get('kind', '')}/{ref.get('name', '')}",
+            targets=hpa_targets(obj),
+            minReplicas=obj.spec.get("minReplicas"),
+            maxReplicas=obj.spec.get("maxReplicas"),
+            currentReplicas=int(obj.status.get("currentReplicas", 0)),
+            desiredReplicas=int(obj.status.get("desiredReplicas", 0)),
+            conditions=[
+                {k: c.get(k) for k in ("type", "status", "reason", "message")}
+                for c in obj.status.get("conditions") or []
+            ],
+        )
+    if isinstance(obj, Service) and obj.sim.get("load"):
+        v["load"] = obj.sim["load"]
     return v
 
 
@@ -201,6 +217,7 @@ def delta(state: ClusterState, seq: int, clock: dict[str, Any]) -> dict[str, Any
         "activity": sorted(state.activity),
         "binds": [{"pod": p, "node": n} for p, n in state.binds],
         "timers": timers_view(state),
+        **({"traffic": state.traffic} if state.traffic_changed else {}),
     }
 
 
@@ -217,6 +234,8 @@ def snapshot(state: ClusterState, seq: int, clock: dict[str, Any], slug: str) ->
         "objects": [view(obj, now) for obj in state.all_objects()],
         "events": [event_view(e) for e in events],
         "timers": timers_view(state),
+        "traffic": state.traffic,
+        "series": state.metrics.get("services", {}),
     }
 
 

@@ -48,3 +48,11 @@ class Service(ObjectRow):
             models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_service"),
             models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_service_uid"),
         ]
+
+
+class HorizontalPodAutoscaler(ObjectRow):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_hpa"),
+            models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_hpa_uid"),
+        ]

@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import kubelet, scheduler
-from .controllers import deployment, endpoints, node_lifecycle, podgc, replicaset, taint_eviction
+from . import kubelet, scheduler, traffic
+from .controllers import (
+    deployment,
+    endpoints,
+    hpa,
+    node_lifecycle,
+    podgc,
+    replicaset,
+    taint_eviction,
+)
 from .state import ClusterState
 
 # The order a pass runs in: the API's own controllers, then scheduling, then the kubelets.
@@ -19,11 +27,13 @@ COMPONENTS: list[tuple[str, Callable[[ClusterState], None]]] = [
     ("node-lifecycle", node_lifecycle.run),
     ("taint-eviction", taint_eviction.run),
     ("gc", podgc.run),
+    ("hpa", hpa.run),
     ("deployment", deployment.run),
     ("replicaset", replicaset.run),
     ("scheduler", scheduler.run),
     ("kubelet", kubelet.run),
     ("endpoints", endpoints.run),
+    ("traffic", traffic.run),
 ]
 MAX_PASSES_PER_INSTANT = 12
 MAX_STEPS_PER_TICK = 5000

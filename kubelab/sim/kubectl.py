@@ -83,6 +83,11 @@ def _parse(argv: list[str]) -> tuple[list[str], dict[str, str | bool]]:
         "--to-revision",
         "--revision",
         "--grace-period",
+        "--min",
+        "--max",
+        "--cpu-percent",
+        "--cpu",
+        "--name",
     }
     i = 0
     while i < len(argv):
@@ -376,6 +381,73 @@ def _node_cmd(fn: Callable[..., list[str]], **kw: bool) -> Callable[..., Result]
     return handler
 
 
+def cmd_top(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  # type: ignore[no-untyped-def]
+    """``kubectl top pods|nodes`` from the simulated metrics-server (kubelab/sim/traffic.py)."""
+    what = (pos[0] if pos else "").lower()
+    if what in ("pod", "pods", "po"):
+
+        def read(st: ClusterState) -> str:
+            authorize(st, "list", "Pod", "" if all_ns else ns, "")
+            return printers.top_pods(st, None if all_ns else ns)
+
+        try:
+            return Result(0, api.query(read) + "\n", "")
+        except KeyError:
+            return Result(1, "", "error: metrics not available yet")
+    if what in ("node", "nodes", "no"):
+        return Result(0, api.query(printers.top_nodes) + "\n", "")
+    raise UsageError(
+        'error: unknown command "' + (what or "") + '" for "kubectl top": use pods or nodes'
+    )
+
+
+def cmd_autoscale(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  # type: ignore[no-untyped-def]
+    """``kubectl autoscale deployment NAME --min=N --max=N --cpu-percent=N`` (creates an HPA)."""
+    kind, name = _kind_name(pos, "autoscale")
+    if kind != "Deployment":
+        raise UsageError(f"error: cannot autoscale a {kind}: KubeLab autoscales Deployments")
+    hi = _flag(flags, "--max")
+    if hi is None:
+        raise UsageError('error: required flag(s) "max" not set')
+    cpu = _flag(flags, "--cpu-percent") or (_flag(flags, "--cpu") or "").rstrip("%") or None
+    lo = _flag(flags, "--min")
+    for label, v in (("max", hi), ("min", lo), ("cpu-percent", cpu)):
+        if v is not None and not re.fullmatch(r"-?\d+", v):
+            raise UsageError(
+                f'error: invalid argument "{v}" for "--{label}" flag: strconv.ParseInt: parsing "{v}": invalid syntax'
+            )
+    hpa_name = _flag(flags, "--name") or name
+    lines = [
+        "apiVersion: autoscaling/v2",
+        "kind: HorizontalPodAutoscaler",
+        f"metadata: {{name: {hpa_name}}}",
+        "spec:",
+        f"  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}",
+        f"  maxReplicas: {int(hi)}",
+    ]
+    if lo is not None:
+        lines.append(f"  minReplicas: {int(lo)}")
+    if cpu is not None:
+        lines.append(
+            "  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, "
+            f"averageUtilization: {int(cpu)}}}}}}}]"
+        )
+    text = "\n".join(lines) + "\n"
+
+    def create(st: ClusterState) -> list[str]:
+        if st.deployments.get((ns, name)) is None:
+            raise actions.not_found("Deployment", name)
+        if st.hpas.get((ns, hpa_name)) is not None:
+            raise ApiError(
+                f'Error from server (AlreadyExists): horizontalpodautoscalers.autoscaling "{hpa_name}" already exists',
+                code=409,
+            )
+        apply_text(st, text, namespace=ns)
+        return [f"horizontalpodautoscaler.autoscaling/{hpa_name} autoscaled"]
+
+    return _ok(api.mutate(create))
+
+
 def cmd_version(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result:  # type: ignore[no-untyped-def]
     return Result(
         0,
@@ -396,4 +468,6 @@ VERBS: dict[str, Callable[..., Result]] = {
     "uncordon": _node_cmd(actions.cordon, on=False),
     "drain": _node_cmd(actions.drain),
     "version": cmd_version,
+    "top": cmd_top,
+    "autoscale": cmd_autoscale,
 }

@@ -384,8 +384,20 @@ class Service(KObject):
         return self.sim.get("endpoints") or []
 
 
+class HorizontalPodAutoscaler(KObject):
+    kind = "HorizontalPodAutoscaler"
+    api_version = "autoscaling/v2"
+    resource = "horizontalpodautoscaler.autoscaling"
+
+    @property
+    def target(self) -> tuple[str, str]:
+        ref = self.spec.get("scaleTargetRef") or {}
+        return str(ref.get("kind", "")), str(ref.get("name", ""))
+
+
 KINDS: dict[str, type[KObject]] = {
-    k.kind: k for k in (Namespace, Node, Pod, ReplicaSet, Deployment, Service)
+    k.kind: k
+    for k in (Namespace, Node, Pod, ReplicaSet, Deployment, Service, HorizontalPodAutoscaler)
 }
 
 

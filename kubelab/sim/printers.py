@@ -326,6 +326,25 @@ def get_rows(
                 row.append(",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>")
             rows.append(([s.namespace] if namespace is None else []) + row)
         return (["NAMESPACE"] if namespace is None else []) + headers, rows
+    if kind == "HorizontalPodAutoscaler":
+        headers = ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
+        rows = []
+        for h in sorted(
+            (h for h in state.hpas.values() if in_ns(h)), key=lambda h: (h.namespace, h.name)
+        ):
+            ref = h.spec.get("scaleTargetRef") or {}
+            lo = h.spec.get("minReplicas")
+            row = [
+                h.name,
+                f"{ref.get('kind', '')}/{ref.get('name', '')}",
+                hpa_targets(h),
+                "<unset>" if lo is None else str(lo),
+                str(h.spec.get("maxReplicas", "")),
+                str(int(h.status.get("currentReplicas", 0))),
+                _age(h, now),
+            ]
+            rows.append(([h.namespace] if namespace is None else []) + row)
+        return (["NAMESPACE"] if namespace is None else []) + headers, rows
     if kind == "Namespace":
         headers = ["NAME", "STATUS", "AGE"]
         return headers, [
@@ -350,6 +369,72 @@ def get_rows(
 def dtable(headers: list[str], rows: list[list[str]]) -> str:
     """``kubectl describe``'s tables: tabwriter padding 2."""
     return table(headers, rows, pad=2)
+
+
+def hpa_targets(h: KObject) -> str:
+    """TARGETS of ``kubectl get hpa``: ``cpu: 45%/50%``, ``cpu: <unknown>/50%`` before metrics."""
+    current = {
+        (m.get("resource") or {}).get("name"): (m.get("resource") or {}).get("current") or {}
+        for m in h.status.get("currentMetrics") or []
+        if m.get("type") == "Resource"
+    }
+    parts = []
+    for m in h.spec.get("metrics") or []:
+        res = m.get("resource") or {}
+        name = res.get("name", "")
+        target = res.get("target") or {}
+        cur = current.get(name, {})
+        if target.get("type") == "Utilization":
+            now_v = f"{cur['averageUtilization']}%" if "averageUtilization" in cur else "<unknown>"
+            parts.append(f"{name}: {now_v}/{target.get('averageUtilization')}%")
+        else:
+            now_v = cur.get("averageValue", "<unknown>")
+            parts.append(f"{name}: {now_v}/{target.get('averageValue')}")
+    if len(parts) > 2:
+        parts = parts[:2] + [f"+ {len(parts) - 2} more..."]
+    return ", ".join(parts) or "<none>"
+
+
+def top_pods(state: ClusterState, namespace: str | None) -> str:
+    """``kubectl top pods``: NAME CPU(cores) MEMORY(bytes), from the metrics window."""
+    from . import traffic
+
+    rows = []
+    for p in sorted(state.pods.values(), key=lambda p: (p.namespace, p.name)):
+        if namespace is not None and p.namespace != namespace:
+            continue
+        cpu = traffic.pod_cpu(state, p, idle_default=True)
+        if cpu is None:
+            continue
+        row = [p.name, f"{round(cpu)}m", f"{traffic.pod_memory(p) // 2**20}Mi"]
+        rows.append(([p.namespace] if namespace is None else []) + row)
+    if not rows:
+        raise KeyError("metrics not available yet")
+    headers = (["NAMESPACE"] if namespace is None else []) + ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+    return table(headers, rows)
+
+
+def top_nodes(state: ClusterState) -> str:
+    """``kubectl top nodes``: usage of the pods on each Ready node against its allocatable."""
+    from . import traffic
+
+    rows = []
+    for n in sorted(state.nodes.values(), key=lambda n: n.name):
+        if node_status(n).startswith("NotReady") or not n.kubelet_running:
+            rows.append([n.name, "<unknown>", "<unknown>", "<unknown>", "<unknown>"])
+            continue
+        cpu = mem = 0.0
+        for p in state.pods_on(n.name):
+            c = traffic.pod_cpu(state, p, idle_default=True)
+            if c is not None:
+                cpu += c
+                mem += traffic.pod_memory(p)
+        cpu_pct = int(cpu * 100 / n.alloc_cpu) if n.alloc_cpu else 0
+        mem_pct = int(mem * 100 / n.alloc_mem) if n.alloc_mem else 0
+        rows.append(
+            [n.name, f"{round(cpu)}m", f"{cpu_pct}%", f"{int(mem) // 2**20}Mi", f"{mem_pct}%"]
+        )
+    return table(["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"], rows)
 
 
 def get_table(
@@ -855,6 +940,67 @@ def describe_replicaset(state: ClusterState, rs: ReplicaSet) -> str:
     return "\n".join(lines)
 
 
+def describe_hpa(state: ClusterState, h: KObject) -> str:
+    """kubectl describe.go ``describeHorizontalPodAutoscalerV2`` (tabwriter, padding 2)."""
+    from .apiserver.quota import tabulate
+
+    def multiline(label: str, m: dict[str, str]) -> list[list[str]]:
+        items = sorted(m.items())
+        if not items:
+            return [[label, "<none>"]]
+        return [[label if i == 0 else "", f"{k}={v}"] for i, (k, v) in enumerate(items)]
+
+    ref = h.spec.get("scaleTargetRef") or {}
+    rows: list[list[str]] = [["Name:", h.name], ["Namespace:", h.namespace]]
+    rows += multiline("Labels:", h.labels)
+    rows += multiline(
+        "Annotations:",
+        {
+            k: v
+            for k, v in h.annotations.items()
+            if k != "kubectl.kubernetes.io/last-applied-configuration"
+        },
+    )
+    rows.append(["CreationTimestamp:", rfc1123(h.created)])
+    rows.append(["Reference:", f"{ref.get('kind', '')}/{ref.get('name', '')}"])
+    rows.append(["Metrics:", "( current / target )"])
+    current = h.status.get("currentMetrics") or []
+    for i, m in enumerate(h.spec.get("metrics") or []):
+        res = m.get("resource") or {}
+        target = res.get("target") or {}
+        cur = ((current[i] if i < len(current) else {}).get("resource") or {}).get("current") or {}
+        now_v = (
+            f"{cur['averageUtilization']}% ({cur.get('averageValue', '0')})"
+            if "averageUtilization" in cur
+            else "<unknown>"
+        )
+        tgt = f"{target['averageUtilization']}%" if "averageUtilization" in target else "<auto>"
+        rows.append(
+            [
+                f"  resource {res.get('name', '')} on pods  (as a percentage of request):",
+                f"{now_v} / {tgt}",
+            ]
+        )
+    lo = h.spec.get("minReplicas")
+    rows.append(["Min replicas:", "<unset>" if lo is None else str(lo)])
+    rows.append(["Max replicas:", str(h.spec.get("maxReplicas", ""))])
+    rows.append(
+        [
+            f"{ref.get('kind', '')} pods:",
+            f"{int(h.status.get('currentReplicas', 0))} current / {int(h.status.get('desiredReplicas', 0))} desired",
+        ]
+    )
+    lines = tabulate(rows)
+    conds = h.status.get("conditions") or []
+    if conds:
+        lines.append("Conditions:")
+        crow = [["Type", "Status", "Reason", "Message"], ["----", "------", "------", "-------"]]
+        crow += [[c["type"], c["status"], c.get("reason", ""), c.get("message", "")] for c in conds]
+        lines += ["  " + line for line in tabulate(crow)]
+    lines += events_block(state, h)
+    return "\n".join(lines)
+
+
 def describe_service(state: ClusterState, svc: Service) -> str:
     w = 25
     sel = svc.spec.get("selector") or {}
@@ -907,6 +1053,8 @@ def describe(state: ClusterState, kind: str, namespace: str, name: str) -> str:
         return describe_replicaset(state, obj)
     if isinstance(obj, Service):
         return describe_service(state, obj)
+    if obj.kind == "HorizontalPodAutoscaler":
+        return describe_hpa(state, obj)
     # kubectl describe namespace (describe.go describeNamespace).
     from .apiserver import quota
 

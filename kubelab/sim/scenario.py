@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import actions
+from . import actions, traffic
 from .apiserver import ApiError
 from .apiserver.apply import apply_text
 from .apiserver.manifests import load_documents
@@ -33,7 +33,7 @@ DEFAULT_NODES: list[dict[str, Any]] = [
     {"name": "worker-3", "cpu": "4", "memory": "8Gi", "pods": 110},
 ]
 NODE_ACTIONS = ("fail", "recover", "cordon", "uncordon", "drain", "add", "remove")
-STEP_KINDS = ("apply", "node", "scale", "set-image", "delete", "rollout-undo")
+STEP_KINDS = ("apply", "node", "scale", "set-image", "delete", "rollout-undo", "load")
 MAX_UNTIL = 7 * 24 * 3600.0
 MAX_STEPS = 1000
 
@@ -158,6 +158,21 @@ def _check_step(kind: str, args: Any, where: str) -> None:
             )
     elif kind == "rollout-undo" and not args.get("deployment"):
         raise ScenarioError(f"error: {where}.rollout-undo: needs deployment")
+    elif kind == "load":
+        rps = args.get("rps")
+        if (
+            not args.get("service")
+            or not isinstance(rps, int | float)
+            or isinstance(rps, bool)
+            or not 0 <= rps <= traffic.MAX_RPS
+        ):
+            raise ScenarioError(
+                f"error: {where}.load: needs service and rps (0 to {traffic.MAX_RPS} requests per second)"
+            )
+        if args.get("profile", "steady") not in traffic.PROFILES:
+            raise ScenarioError(
+                f"error: {where}.load: profile must be one of {', '.join(traffic.PROFILES)}"
+            )
 
 
 def build_cluster(sc: Scenario, name: str = "demo") -> ClusterState:
@@ -214,6 +229,16 @@ def run_step(state: ClusterState, step: Step) -> list[str]:
         return actions.set_image(state, ns, a["deployment"], {a["container"]: a["image"]})
     if step.kind == "delete":
         return actions.delete(state, actions.KIND_ALIASES[a["kind"].lower()], ns, a["name"])
+    if step.kind == "load":
+        return traffic.set_load(
+            state,
+            ns,
+            str(a["service"]),
+            float(a["rps"]),
+            profile=a.get("profile", "steady"),
+            peak=float(a["peak"]) if a.get("peak") is not None else None,
+            duration=_duration(a.get("duration", 60), f"steps[{step.index}].load.duration"),
+        )
     return actions.rollout_undo(state, ns, a["deployment"], int(a.get("to-revision", 0)))
 
 

@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from .clock import Clock
-from .objects import COMBINED, Deployment, Event, KObject, Namespace, Node, Pod, ReplicaSet, Service
+from .objects import (
+    COMBINED,
+    Deployment,
+    Event,
+    HorizontalPodAutoscaler,
+    KObject,
+    Namespace,
+    Node,
+    Pod,
+    ReplicaSet,
+    Service,
+)
 
 MAX_EVENTS = 1000  # like an event TTL: the newest 1,000 events are kept
 MAX_DECISIONS = 2000  # scheduler decision records kept in memory (all are stored in the database)
@@ -33,6 +44,8 @@ QUEUES = (
     "endpoints",
     "podgc",
     "gc",
+    "hpa",
+    "traffic",
 )
 
 
@@ -81,6 +94,12 @@ class ClusterState:
         self.replicasets: dict[tuple[str, str], ReplicaSet] = {}
         self.deployments: dict[tuple[str, str], Deployment] = {}
         self.services: dict[tuple[str, str], Service] = {}
+        self.hpas: dict[tuple[str, str], HorizontalPodAutoscaler] = {}
+        # Traffic (kubelab/sim/traffic.py): per-pod CPU samples and per-Service series, kept in
+        # the engine state (not on the objects: they change every simulated second).
+        self.metrics: dict[str, Any] = {"pods": {}, "services": {}}
+        self.traffic_changed = False
+        self.traffic: dict[str, Any] = {}  # the last second's per-Service summary (for browsers)
         self.events: OrderedDict[tuple[str, ...], Event] = OrderedDict()
         self.event_seq = 0
         self.pods_by_node: dict[str, dict[tuple[str, str], Pod]] = {}
@@ -133,6 +152,7 @@ class ClusterState:
             "ReplicaSet": self.replicasets,
             "Deployment": self.deployments,
             "Service": self.services,
+            "HorizontalPodAutoscaler": self.hpas,
         }[kind]
 
     def get(self, kind: str, namespace: str, name: str) -> KObject | None:
@@ -300,6 +320,8 @@ class ClusterState:
             self.sched_gen += 1
         elif isinstance(obj, Service):
             q["endpoints"][obj.namespace] = None
+        elif isinstance(obj, HorizontalPodAutoscaler):
+            q["hpa"][obj.key] = None
 
     def enqueue(self, queue: str, key: Any) -> None:
         self.queues[queue][key] = None
@@ -467,6 +489,7 @@ class ClusterState:
             "unschedulable": [list(k) for k in self.unschedulable],
             "startIndex": self.sim_start_index,
             "imageNodes": self.image_nodes,
+            "metrics": self.metrics,
         }
 
     def load_engine(self, d: dict[str, Any]) -> None:
@@ -494,9 +517,11 @@ class ClusterState:
         self.unschedulable = {tuple(k): None for k in d.get("unschedulable") or []}  # type: ignore[misc]
         self.sim_start_index = int(d.get("startIndex", 0))
         self.image_nodes = dict(d.get("imageNodes") or {})
+        self.metrics = d.get("metrics") or {"pods": {}, "services": {}}
 
     # ----- tick bookkeeping ----------------------------------------------------------------
     def reset_changes(self) -> None:
+        self.traffic_changed = False
         self.new_decisions = set()
         self.changed = {}
         self.removed = {}
@@ -513,6 +538,7 @@ class ClusterState:
             self.replicasets,
             self.pods,
             self.services,
+            self.hpas,
         ):
             out.extend(st.values())
         return out

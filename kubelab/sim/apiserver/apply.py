@@ -14,7 +14,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kubelab.sim.objects import Deployment, KObject, Namespace, Pod, ReplicaSet, Service
+from kubelab.sim.objects import (
+    Deployment,
+    HorizontalPodAutoscaler,
+    KObject,
+    Namespace,
+    Pod,
+    ReplicaSet,
+    Service,
+)
 from kubelab.sim.quantity import QUANTITY_ERROR
 from kubelab.sim.state import ClusterState
 
@@ -39,6 +47,7 @@ SUPPORTED: dict[str, tuple[str, type[KObject]]] = {
     "Pod": ("v1", Pod),
     "Service": ("v1", Service),
     "Namespace": ("v1", Namespace),
+    "HorizontalPodAutoscaler": ("autoscaling/v2", HorizontalPodAutoscaler),
 }
 # Real kinds KubeLab does not simulate (yet): named so the error can say so.
 NOT_SIMULATED = {
@@ -60,7 +69,6 @@ NOT_SIMULATED = {
     "Ingress": "networking.k8s.io/v1",
     "NetworkPolicy": "networking.k8s.io/v1",
     "IngressClass": "networking.k8s.io/v1",
-    "HorizontalPodAutoscaler": "autoscaling/v2",
     "PodDisruptionBudget": "policy/v1",
     "Role": "rbac.authorization.k8s.io/v1",
     "RoleBinding": "rbac.authorization.k8s.io/v1",
@@ -77,6 +85,7 @@ RESOURCE = {
     "Pod": "pod",
     "Service": "service",
     "Namespace": "namespace",
+    "HorizontalPodAutoscaler": "horizontalpodautoscaler.autoscaling",
 }
 PLURAL = {
     "Deployment": "deployments.apps",
@@ -85,6 +94,7 @@ PLURAL = {
     "Service": "services",
     "Namespace": "namespaces",
     "Node": "nodes",
+    "HorizontalPodAutoscaler": "horizontalpodautoscalers.autoscaling",
 }
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 RESERVED_IPS = {"10.96.0.1", "10.96.0.10"}  # the kubernetes Service and cluster DNS

@@ -27,6 +27,7 @@ RESOURCES = {
     "Deployment": ("deployments", "apps"),
     "ReplicaSet": ("replicasets", "apps"),
     "Event": ("events", ""),
+    "HorizontalPodAutoscaler": ("horizontalpodautoscalers", "autoscaling"),
 }
 
 

@@ -93,3 +93,27 @@ def apply_defaults(kind: str, data: dict[str, Any]) -> None:
         default_pod_spec(spec)
     elif kind == "Service":
         default_service(spec)
+    elif kind == "HorizontalPodAutoscaler":
+        default_hpa(spec)
+
+
+DEFAULT_CPU_UTILIZATION = 80  # autoscaling/v2 defaults.go: DefaultCPUUtilization
+
+
+def default_hpa(spec: dict[str, Any]) -> None:
+    """autoscaling/v2 ``SetDefaults_HorizontalPodAutoscaler``: minReplicas 1, and with no metrics
+    CPU utilisation at 80%. ``behavior`` stays unset (the controller applies its defaults)."""
+    spec.setdefault("minReplicas", 1)
+    if not spec.get("metrics"):
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": {
+                        "type": "Utilization",
+                        "averageUtilization": DEFAULT_CPU_UTILIZATION,
+                    },
+                },
+            }
+        ]

@@ -755,7 +755,41 @@ def semantic_errors(data: dict[str, Any], kind: str, *, max_replicas: int) -> li
         validate_pod_spec(errs, data.get("spec") or {}, "spec", for_template=False)
     elif kind == "Service":
         validate_service(errs, data)
+    elif kind == "HorizontalPodAutoscaler":
+        validate_hpa(errs, data.get("spec") or {})
     return list(errs)
+
+
+def validate_hpa(errs: Errors, spec: dict[str, Any]) -> None:
+    """``ValidateHorizontalPodAutoscalerSpec`` (pkg/apis/autoscaling/validation)."""
+    ref = spec.get("scaleTargetRef") or {}
+    if not ref.get("kind"):
+        errs.add("spec.scaleTargetRef.kind", "Required value")
+    if not ref.get("name"):
+        errs.add("spec.scaleTargetRef.name", "Required value")
+    lo, hi = spec.get("minReplicas"), spec.get("maxReplicas")
+    if isinstance(lo, int) and lo < 1:
+        errs.add("spec.minReplicas", "Invalid value", lo, "must be greater than or equal to 1")
+    if isinstance(hi, int):
+        if hi < 1:
+            errs.add("spec.maxReplicas", "Invalid value", hi, "must be greater than 0")
+        elif isinstance(lo, int) and hi < lo:
+            errs.add(
+                "spec.maxReplicas",
+                "Invalid value",
+                hi,
+                "must be greater than or equal to `minReplicas`",
+            )
+    for i, m in enumerate(spec.get("metrics") or []):
+        target = ((m or {}).get("resource") or {}).get("target") or {}
+        util = target.get("averageUtilization")
+        if target.get("type") == "Utilization" and isinstance(util, int) and util < 1:
+            errs.add(
+                f"spec.metrics[{i}].resource.target.averageUtilization",
+                "Invalid value",
+                util,
+                "must be greater than 0",
+            )
 
 
 def quantity_fields_ok(data: dict[str, Any]) -> tuple[str | int, ...] | None:

@@ -1,0 +1,269 @@
+"""Simulated clients: load on Services, kube-proxy's choice of endpoint, and what it costs the pods.
+
+Traffic is simulated in aggregate, one sample per simulated second — never per request — so ten
+Services at 1,000 req/s cost the same as one at 1 req/s.
+
+* **Load** is set per Service (``load`` scenario steps, ``actions.set_load``): requests per second,
+  ``steady``, ``ramp`` (from ``rps`` to ``peak`` over ``duration``) or ``spike`` (``peak`` for
+  ``duration``, then back to ``rps``).
+* **kube-proxy (iptables mode)** sends each new connection to a uniformly random *ready*
+  endpoint: rule *i* of *n* matches with probability 1/(n−i), the last always (k8s-fidelity.md
+  §6). Here the same chain splits a second's connections: endpoint *i* gets
+  Binomial(remaining, 1/(n−i)). A Service with no ready endpoint refuses every connection.
+* **A pod's service model** (KubeLab's own, not Kubernetes'): each request costs
+  ``CPU_PER_REQUEST`` millicore-seconds, so a pod requesting 100m serves 100 req/s at 100% of
+  its request; it can burst to its CPU limit (or ``BURST`` × its request without one); requests
+  beyond that fail (HTTP 503). Latency grows with utilisation of that ceiling, as in a queue:
+  ``BASE_LATENCY_MS / (1 − ρ)``.
+* **Metrics** are what metrics-server would report: CPU averaged over a ``WINDOW`` of 15 s,
+  per pod; ``kubectl top`` and the HorizontalPodAutoscaler read them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from .objects import Pod, Service
+
+if TYPE_CHECKING:
+    from .state import ClusterState
+
+STEP = 1.0  # simulated seconds per traffic sample
+CPU_PER_REQUEST = 1.0  # millicore-seconds of CPU per request
+IDLE_CPU = 1.0  # millicores a running container uses at rest
+BURST = 4  # without a CPU limit, a pod may use up to this many times its request
+BASE_LATENCY_MS = 5.0
+MAX_LATENCY_MS = 2000.0
+WINDOW = 15  # seconds of CPU samples metrics-server averages (metric resolution)
+SERIES = 120  # points of per-Service history kept (two simulated minutes)
+MAX_RPS = 100_000
+PROFILES = ("steady", "ramp", "spike")
+
+
+def rate(load: dict[str, Any], now: float) -> float:
+    """Requests per second a load profile asks for at ``now``."""
+    rps = float(load.get("rps", 0.0))
+    peak = float(load.get("peak", rps))
+    since = float(load.get("since", 0.0))
+    duration = max(float(load.get("duration", 60.0)), 1e-9)
+    profile = load.get("profile", "steady")
+    if profile == "ramp":
+        return rps + (peak - rps) * min(max((now - since) / duration, 0.0), 1.0)
+    if profile == "spike":
+        return peak if now - since < duration else rps
+    return rps
+
+
+def binomial(rng: Any, n: int, p: float) -> int:
+    """Binomial(n, p): exact for small n, a normal approximation (clamped) for large n."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if n < 64:
+        return sum(1 for _ in range(n) if rng.random() < p)
+    mean, sd = n * p, math.sqrt(n * p * (1 - p))
+    return min(n, max(0, round(rng.gauss(mean, sd))))
+
+
+def kube_proxy_split(rng: Any, connections: int, endpoints: int) -> list[int]:
+    """How iptables' probability chain spreads ``connections`` over ``endpoints`` endpoints."""
+    out = []
+    remaining = connections
+    for i in range(endpoints):
+        k = remaining if i == endpoints - 1 else binomial(rng, remaining, 1.0 / (endpoints - i))
+        out.append(k)
+        remaining -= k
+    return out
+
+
+def ceiling_mcpu(pod: Pod) -> float:
+    """The CPU a pod may use: its limit, else BURST × its (non-zero) request."""
+    limit = 0
+    for c in pod.spec.get("containers") or []:
+        lim = ((c.get("resources") or {}).get("limits") or {}).get("cpu")
+        if lim is None:
+            limit = 0
+            break
+        from .quantity import milli_value
+
+        limit += milli_value(lim)
+    return float(limit) if limit else float(BURST * max(pod.req_cpu or pod.nz_cpu, 1))
+
+
+def set_load(
+    state: ClusterState,
+    namespace: str,
+    service: str,
+    rps: float,
+    *,
+    profile: str = "steady",
+    peak: float | None = None,
+    duration: float = 60.0,
+) -> list[str]:
+    from .actions import not_found
+    from .apiserver import ApiError
+
+    svc = state.services.get((namespace, service))
+    if svc is None:
+        raise not_found("Service", service)
+    if profile not in PROFILES:
+        raise ApiError(
+            f"error: unknown load profile {profile!r}: use {', '.join(PROFILES)}", code=400
+        )
+    for value in (rps, peak if peak is not None else 0.0):
+        if not 0 <= value <= MAX_RPS or value != value:
+            raise ApiError(
+                f"error: load must be between 0 and {MAX_RPS} requests per second (KubeLab's limit)",
+                code=400,
+            )
+    if rps == 0 and not peak:
+        svc.sim.pop("load", None)
+    else:
+        svc.sim["load"] = {
+            "rps": rps,
+            "profile": profile,
+            "peak": rps if peak is None else peak,
+            "duration": duration,
+            "since": state.now,
+        }
+    state.touch(svc)
+    state.enqueue("traffic", "tick")
+    return [f"service/{service} load set to {rps:g} req/s ({profile})"]
+
+
+def _pods_by_ip(state: ClusterState) -> dict[tuple[str, str], Pod]:
+    return {(p.namespace, p.ip): p for p in state.pods.values() if p.ip}
+
+
+def run(state: ClusterState) -> None:
+    """One traffic sample, when its timer fires (every simulated second while any load is set)."""
+    if not state.take("traffic"):
+        return
+    loaded = [s for s in state.services.values() if s.sim.get("load")]
+    pods_m: dict[str, Any] = state.metrics.setdefault("pods", {})
+    svc_m: dict[str, Any] = state.metrics.setdefault("services", {})
+    now = state.now
+    last = state.metrics.get("at")
+    if last is not None and now - last < STEP - 1e-9:
+        _schedule(state, last + STEP)
+        return
+    state.metrics["at"] = now
+    by_ip = _pods_by_ip(state) if loaded else {}
+    served: dict[str, float] = {}
+    summary: dict[str, Any] = {}
+    for svc in loaded:
+        summary[f"{svc.namespace}/{svc.name}"] = _serve(state, svc, by_ip, served, svc_m, now)
+    # Every running pod has a CPU sample (idle ones too): what `kubectl top` shows.
+    alive = set()
+    for pod in state.pods.values():
+        if pod.phase != "Running" or pod.deleted is not None:
+            continue
+        alive.add(pod.uid)
+        cpu = IDLE_CPU * len(pod.spec.get("containers") or [1]) + served.get(pod.uid, 0.0)
+        samples = pods_m.setdefault(pod.uid, [])
+        samples.append([round(now, 3), round(cpu, 1)])
+        del samples[:-WINDOW]
+    for uid in [u for u in pods_m if u not in alive]:
+        del pods_m[uid]
+    for key in [k for k in svc_m if k not in summary and not _exists(state, k)]:
+        del svc_m[key]
+    state.traffic = summary
+    state.traffic_changed = bool(summary)
+    if loaded or state.hpas:  # otherwise a quiet cluster stays free (no timer, no tick)
+        _schedule(state, now + STEP)
+
+
+def _exists(state: ClusterState, key: str) -> bool:
+    ns, _, name = key.partition("/")
+    return (ns, name) in state.services
+
+
+def _schedule(state: ClusterState, at: float) -> None:
+    state.set_timer("traffic", "tick", at)
+
+
+def _serve(
+    state: ClusterState,
+    svc: Service,
+    by_ip: dict[tuple[str, str], Pod],
+    served: dict[str, float],
+    svc_m: dict[str, Any],
+    now: float,
+) -> dict[str, Any]:
+    load = svc.sim["load"]
+    expected = rate(load, now) * STEP
+    n = int(expected)
+    if state.rng.random() < expected - n:
+        n += 1
+    pods: list[Pod] = []
+    for ep in svc.sim.get("endpoints") or []:
+        pod = by_ip.get((svc.namespace, ep.rsplit(":", 1)[0]))
+        if pod is not None and pod not in pods:
+            pods.append(pod)
+    ok = errors = refused = 0
+    lat_weights: list[tuple[float, int]] = []
+    split: dict[str, int] = {}
+    if not pods:
+        refused = n
+    else:
+        for pod, k in zip(pods, kube_proxy_split(state.rng, n, len(pods)), strict=True):
+            split[pod.name] = k
+            ceiling = ceiling_mcpu(pod)
+            already = served.get(pod.uid, 0.0)  # another Service may send to the same pod
+            room = max((ceiling - IDLE_CPU - already) / CPU_PER_REQUEST * STEP, 0.0)
+            done = min(k, int(room))
+            served[pod.uid] = already + done * CPU_PER_REQUEST / STEP
+            ok += done
+            errors += k - done
+            rho = min((served[pod.uid] + IDLE_CPU) / ceiling, 0.999)
+            lat_weights.append((min(BASE_LATENCY_MS / (1 - rho), MAX_LATENCY_MS), done))
+    p95 = _percentile(lat_weights, 0.95)
+    point = [round(now, 3), ok, errors + refused, round(p95, 1)]
+    series = svc_m.setdefault(f"{svc.namespace}/{svc.name}", [])
+    series.append(point)
+    del series[:-SERIES]
+    return {
+        "rps": ok / STEP,
+        "errors": (errors + refused) / STEP,
+        "refused": refused / STEP,
+        "p95": round(p95, 1),
+        "split": split,
+    }
+
+
+def _percentile(weighted: list[tuple[float, int]], q: float) -> float:
+    total = sum(w for _, w in weighted)
+    if not total:
+        return 0.0
+    acc = 0
+    for value, w in sorted(weighted):
+        acc += w
+        if acc >= q * total:
+            return value
+    return weighted[-1][0]
+
+
+def pod_cpu(state: ClusterState, pod: Pod, idle_default: bool = False) -> float | None:
+    """The pod's CPU over the metrics window (millicores), or None while it has no sample.
+
+    With ``idle_default`` a running pod without samples (no load anywhere, so the sampler is off)
+    reports its idle usage — what `kubectl top` shows on a quiet cluster."""
+    samples = state.metrics.get("pods", {}).get(pod.uid)
+    if not samples:
+        if idle_default and pod.phase == "Running" and pod.deleted is None:
+            return IDLE_CPU * len(pod.spec.get("containers") or [1])
+        return None
+    return sum(c for _, c in samples) / len(samples)
+
+
+def pod_memory(pod: Pod) -> int:
+    """Working set (bytes): the memory request, else 8Mi per container (a simulated figure)."""
+    return pod.req_mem or 8 * 2**20 * len(pod.spec.get("containers") or [1])
+
+
+def ensure_running(state: ClusterState) -> None:
+    """Start the sampler when pods run (so `kubectl top` and the HPA have numbers)."""
+    if ("traffic", "tick") not in state.timers and not state.queues["traffic"]:
+        state.enqueue("traffic", "tick")

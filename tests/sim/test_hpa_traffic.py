@@ -1,0 +1,247 @@
+"""Traffic (kube-proxy, pod service model, metrics) and the HorizontalPodAutoscaler — engine only."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kubelab.sim import traffic
+from kubelab.sim.apiserver.apply import apply_text
+from kubelab.sim.control_loop import advance
+from kubelab.sim.controllers.hpa import PodSample, replicas_for_cpu
+from kubelab.sim.kubectl import LocalApi, run
+
+from .helpers import cluster, deployment_yaml
+
+NOW = 10_000.0
+
+
+def pods(usages, requests=None, ready=None, start=NOW - 3600):  # type: ignore[no-untyped-def]
+    requests = requests or [1000] * len(usages)
+    ready = ready or [True] * len(usages)
+    return [
+        PodSample(
+            f"p{i}",
+            requests[i],
+            u,
+            ready=ready[i],
+            start=start,
+            ready_changed=start,
+            sampled_at=NOW,
+        )
+        for i, u in enumerate(usages)
+    ]
+
+
+# ----- k8s-fidelity.md §10.14: replica_calculator_test.go --------------------------------------------
+def test_replica_calc_scale_up() -> None:
+    # TestReplicaCalcScaleUp: 3 pods, 1 CPU each, usage 300/500/700m, target 30% → 50%, 5 replicas.
+    assert replicas_for_cpu(3, 30, pods([300, 500, 700]), NOW) == (5, 50)
+
+
+def test_replica_calc_scale_up_unready_less_scale() -> None:
+    # …ScaleUpUnreadyLessScale: the first pod unready → utilisation 60 (ready pods only), and it
+    # counts as 0 on the scale-up: 4 replicas, not 6.
+    ps = pods([300, 500, 700], ready=[False, True, True], start=NOW - 60)
+    assert replicas_for_cpu(3, 30, ps, NOW) == (4, 60)
+
+
+def test_replica_calc_scale_down_ignores_unready_pods() -> None:
+    # …ScaleDownIgnoresUnreadyPods: 5 pods, last 2 unready, usage 100/300/500/250/250, target 50
+    # → utilisation 30, 2 replicas.
+    ps = pods([100, 300, 500, 250, 250], ready=[True, True, True, False, False], start=NOW - 60)
+    assert replicas_for_cpu(5, 50, ps, NOW) == (2, 30)
+
+
+def test_replica_calc_tolerance() -> None:
+    # …Tolerance: requests 0.9/1.0/1.1, usage 1010/1030/1020, target 100 → 102%, stays at 3.
+    ps = pods([1010, 1030, 1020], requests=[900, 1000, 1100])
+    assert replicas_for_cpu(3, 100, ps, NOW) == (3, 102)
+
+
+def test_missing_metrics_count_as_target_on_scale_down() -> None:
+    # Missing pods count as max(100, target)% of their request on a scale-down.
+    ps = pods([100, 100, None])  # type: ignore[list-item]
+    # ready pods: 10% of target 50 → ratio 0.2; the missing pod at 100% → (100+100+1000)/3000 = 40%
+    # → ratio 0.8 → ceil(0.8 × 3) = 3: no change (the fallback keeps it from shrinking too far).
+    assert replicas_for_cpu(3, 50, ps, NOW) == (3, 10)
+
+
+# ----- kube-proxy ------------------------------------------------------------------------------------
+CHI2_3DF_999 = 16.27  # chi-square, 3 degrees of freedom, p = 0.001
+
+
+def chi2(counts: list[int]) -> float:
+    expected = sum(counts) / len(counts)
+    return sum((c - expected) ** 2 / expected for c in counts)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kube_proxy_spreads_connections_uniformly(seed: int) -> None:
+    # k8s-fidelity.md §6: iptables rule i matches with probability 1/(n−i): each new connection
+    # goes to a uniformly random endpoint (not round-robin).
+    rng = random.Random(seed)
+    counts = [0, 0, 0, 0]
+    for _ in range(10_000):
+        for i, k in enumerate(traffic.kube_proxy_split(rng, 1, 4)):
+            counts[i] += k
+    assert sum(counts) == 10_000
+    assert chi2(counts) < CHI2_3DF_999, counts
+    # Batched per second (the simulation's path): same distribution.
+    batched = [0, 0, 0, 0]
+    for _ in range(100):
+        for i, k in enumerate(traffic.kube_proxy_split(rng, 100, 4)):
+            batched[i] += k
+    assert sum(batched) == 10_000 and chi2(batched) < CHI2_3DF_999, batched
+
+
+SERVICE = """apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 80}]
+"""
+
+
+def web_cluster(replicas: int = 4):  # type: ignore[no-untyped-def]
+    st = cluster()
+    apply_text(st, deployment_yaml(replicas=replicas, cpu="100m"))
+    apply_text(st, SERVICE)
+    advance(st, 60)
+    return st
+
+
+def test_not_ready_pods_get_no_traffic_and_no_endpoints_refuse() -> None:
+    from kubelab.sim import actions
+
+    st = web_cluster(4)
+    assert len(st.services[("default", "web")].sim["endpoints"]) == 4
+    traffic.set_load(st, "default", "web", 400)
+    node = next(iter(st.pods.values())).node_name
+    actions.fail_node(st, node)  # its pods turn not ready after the 40 s grace period
+    advance(st, st.now + 60)
+    lost = {p.name for p in st.pods.values() if p.node_name == node}
+    summary = st.traffic["default/web"]
+    assert lost and not lost & set(summary["split"])
+    assert len(summary["split"]) == 4 - len(lost)
+    assert summary["errors"] == 0 and 350 < summary["rps"] < 450
+    # A selector that matches nothing: every connection refused.
+    apply_text(st, SERVICE.replace("app: web", "app: nothing").replace("name: web", "name: lost"))
+    traffic.set_load(st, "default", "lost", 50)
+    advance(st, st.now + 5)
+    lost = st.traffic["default/lost"]
+    assert lost["rps"] == 0 and lost["refused"] == lost["errors"] and 30 < lost["errors"] < 70
+
+
+def test_load_turns_into_cpu_and_kubectl_top() -> None:
+    st = web_cluster(2)
+    traffic.set_load(st, "default", "web", 100)
+    advance(st, st.now + 30)
+    out = run(LocalApi(st), "top pods").out.splitlines()
+    assert out[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+    cpus = [int(line.split()[1].rstrip("m")) for line in out[1:] if line.startswith("web-")]
+    assert len(cpus) == 2 and all(40 <= c <= 62 for c in cpus), out  # ~50 req/s each + 1m idle
+    nodes = run(LocalApi(st), "top nodes").out.splitlines()
+    assert nodes[0].split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+
+
+def test_overload_fails_requests_and_raises_latency() -> None:
+    st = web_cluster(1)
+    traffic.set_load(st, "default", "web", 1000)  # ceiling 4 × 100m = 399 req/s
+    advance(st, st.now + 10)
+    s = st.traffic["default/web"]
+    assert 390 <= s["rps"] <= 400 and s["errors"] >= 550 and s["p95"] > 100
+
+
+HPA = """apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+"""
+
+
+def test_hpa_scales_to_the_predicted_count_and_down_only_after_stabilisation() -> None:
+    # §7: sync every 15 s, ceil(current × usage/target), scale-down stabilised over 300 s.
+    st = web_cluster(2)
+    apply_text(st, HPA)
+    traffic.set_load(st, "default", "web", 100)  # 50 req/s per pod ≈ 51% of 100m: within tolerance
+    advance(st, st.now + 400)
+    d = st.deployments[("default", "web")]
+    assert d.replicas == 2
+    hpa = st.hpas[("default", "web")]
+    assert hpa.status["currentMetrics"][0]["resource"]["current"]["averageUtilization"] in (
+        50,
+        51,
+        52,
+    )
+    table = run(LocalApi(st), "get hpa").out.splitlines()
+    assert table[0].split() == [
+        "NAME",
+        "REFERENCE",
+        "TARGETS",
+        "MINPODS",
+        "MAXPODS",
+        "REPLICAS",
+        "AGE",
+    ]
+    assert "Deployment/web" in table[1] and "cpu: 5" in table[1] and "%/50%" in table[1]
+
+    traffic.set_load(st, "default", "web", 200)  # doubled: ~101% → ceil(2 × 101/50) = 5
+    # The 15 s metrics window fills while the HPA syncs (2 → 3 on a half-full window, then 5).
+    advance(st, st.now + 60)
+    assert d.replicas == 5
+    assert ev_messages(st)[-1] == (
+        "New size: 5; reason: cpu resource utilization (percentage of request) above target"
+    )
+    advance(st, st.now + 600)
+    settled = d.replicas
+    assert settled in (4, 5)  # 200 req/s over 4–5 pods sits within tolerance of 50%
+
+    traffic.set_load(st, "default", "web", 0)
+    dropped = st.now
+    advance(st, dropped + 280)
+    assert d.replicas == settled  # the highest recommendation of the last 300 s still holds
+    advance(st, dropped + 340)
+    assert d.replicas == 2
+    assert ev_messages(st)[-1] == "New size: 2; reason: All metrics below target"
+    text = run(LocalApi(st), "describe hpa web").out
+    assert "Reference:" in text and "Deployment/web" in text
+    assert "resource cpu on pods  (as a percentage of request):" in text
+    assert "ScalingActive" in text and "ValidMetricFound" in text
+
+
+def ev_messages(st):  # type: ignore[no-untyped-def]
+    return [
+        e.message
+        for e in sorted(st.events.values(), key=lambda e: e.seq)
+        if e.reason == "SuccessfulRescale"
+    ]
+
+
+def test_kubectl_autoscale_creates_the_hpa() -> None:
+    st = web_cluster(2)
+    r = run(LocalApi(st), "autoscale deployment web --min=2 --max=6 --cpu-percent=60")
+    assert r.out == "horizontalpodautoscaler.autoscaling/web autoscaled\n", r.err
+    hpa = st.hpas[("default", "web")]
+    assert hpa.spec["maxReplicas"] == 6 and hpa.spec["minReplicas"] == 2
+    assert run(LocalApi(st), "autoscale deployment web --max=6").err.startswith(
+        'Error from server (AlreadyExists): horizontalpodautoscalers.autoscaling "web" already exists'
+    )
+
+
+def test_hpa_validation_in_kubectl_words() -> None:
+    st = web_cluster(1)
+    r = run(LocalApi(st), "apply -f -", stdin=HPA.replace("maxReplicas: 10", "maxReplicas: 1"))
+    assert r.code == 1
+    assert (
+        'The HorizontalPodAutoscaler "web" is invalid: spec.maxReplicas: Invalid value: 1: '
+        "must be greater than or equal to `minReplicas`" in r.err
+    )
