@@ -71,7 +71,8 @@ def advance(state: ClusterState, target: float) -> None:
 def skip_to_next(state: ClusterState, limit: float = 3600.0) -> float | None:
     """Jump to the next timer (the "next interesting moment"), at most ``limit`` ahead."""
     settle(state)
-    nt = state.next_timer_at()
+    # The traffic sampler fires every second; it is not a moment worth jumping to.
+    nt = state.next_timer_at(skip_queues=("traffic",))
     if nt is None:
         return None
     target = min(max(nt, state.now), state.now + limit)

@@ -365,7 +365,7 @@ class ClusterState:
         for tkey in [t for t in self.timers if t[1] == key and t[0].startswith(queue)]:
             del self.timers[tkey]
 
-    def next_timer_at(self) -> float | None:
+    def next_timer_at(self, skip_queues: tuple[str, ...] = ()) -> float | None:
         heap = self._heap
         while heap:
             at, qslot, key = heap[0]
@@ -373,6 +373,9 @@ class ClusterState:
             if t is None or t.at != at:
                 heapq.heappop(heap)
                 continue
+            if skip_queues and t.queue in skip_queues:
+                others = [x.at for x in self.timers.values() if x.queue not in skip_queues]
+                return min(others) if others else None
             return at
         return None
 

@@ -10,6 +10,8 @@ export class ClusterModel {
     this.clock = { time: 0, speed: 1, paused: false, wall: Date.now() / 1000 };
     this.seq = -1;
     this.skew = 0;              // server wall clock − browser wall clock, seconds
+    this.traffic = {};          // "ns/service" -> the last second: rps, errors, p95, split
+    this.series = {};           // "ns/service" -> [[time, ok, errors, p95], …] (two minutes)
   }
 
   simNow() {
@@ -25,7 +27,9 @@ export class ClusterModel {
     this.timers = s.timers;
     this.clock = s.clock;
     this.seq = s.seq;
-    return { snapshot: true, upserts: s.objects, deletes: [], events: s.events, activity: [], binds: [] };
+    this.traffic = s.traffic || {};
+    this.series = s.series || {};
+    return { snapshot: true, traffic: this.traffic, upserts: s.objects, deletes: [], events: s.events, activity: [], binds: [] };
   }
 
   applyDelta(d) {
@@ -44,7 +48,15 @@ export class ClusterModel {
     this.timers = d.timers;
     this.clock = d.clock;
     this.seq = d.seq;
-    return { snapshot: false, upserts: d.upserts, deletes: d.deletes, removed, events: d.events, activity: d.activity, binds: d.binds };
+    if (d.traffic) {
+      this.traffic = d.traffic;
+      for (const [key, t] of Object.entries(d.traffic)) {
+        const s = (this.series[key] ||= []);
+        s.push([d.time, t.rps, t.errors, t.p95]);
+        if (s.length > 120) s.splice(0, s.length - 120);
+      }
+    }
+    return { snapshot: false, traffic: d.traffic, upserts: d.upserts, deletes: d.deletes, removed, events: d.events, activity: d.activity, binds: d.binds };
   }
 
   ofKind(kind) {

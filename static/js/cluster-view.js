@@ -229,6 +229,7 @@ function onChange(m, change) {
     });
   }
   if (change.snapshot) pending.snapshot = true;
+  if (change.traffic) pending.traffic = change.traffic;
   for (const o of change.upserts) pending.keys.add(o.key);
   for (const k of change.deletes) pending.keys.add(k);
   pending.events.push(...change.events);
@@ -316,12 +317,77 @@ function render(m, change) {
     plays.forEach(([el, from], i) => (from ? flip(el, from, i * stagger, lasts[i]) : appear(el, i * stagger)));
   }
 
-  if (change.snapshot || changedKinds.has("Deployment") || changedKinds.has("ReplicaSet")) renderDeployments(m);
+  if (change.snapshot || changedKinds.has("Deployment") || changedKinds.has("ReplicaSet") || changedKinds.has("HorizontalPodAutoscaler")) renderDeployments(m);
   if (change.snapshot || changedKinds.has("Service")) renderServices(m);
+  if (change.snapshot || change.traffic) renderTraffic(m, change.traffic);
   renderEvents(m, change);
   flashActivity([...change.activity]);
   drawBinds(change.binds);
   tickClock();
+}
+
+// ----- traffic -------------------------------------------------------------------------------------------------------
+const errorTotals = new Map(); // "ns/service" -> errors seen since the page loaded (data-traffic-errors)
+
+function hpaLine(m, d) {
+  const h = m.ofKind("HorizontalPodAutoscaler").find((x) => x.namespace === d.namespace && x.target === `Deployment/${d.name}`);
+  if (!h) return "";
+  const able = h.conditions.find((c) => c.type === "AbleToScale");
+  const limited = h.conditions.find((c) => c.type === "ScalingLimited" && c.status === "True");
+  return `<div class="hpa" data-hpa="${esc(h.namespace)}/${esc(h.name)}" title="${esc(able ? able.message : "")}">HPA <span class="mono">${esc(h.targets)}</span> · ${h.minReplicas ?? 1}–${h.maxReplicas} pods · ${h.currentReplicas} → ${h.desiredReplicas}${able ? ` · <span class="muted">${esc(able.reason)}</span>` : ""}${limited ? ` · <span class="muted">${esc(limited.reason)}</span>` : ""}</div>`;
+}
+
+function spark(points, idx, max) {
+  if (!points.length) return "";
+  const step = 120 / Math.max(points.length - 1, 1);
+  return points.map((p, i) => `${(i * step).toFixed(1)},${(24 - (p[idx] / max) * 22).toFixed(1)}`).join(" ");
+}
+
+function renderTraffic(m, now) {
+  for (const el of els.services.querySelectorAll("[data-traffic]")) {
+    const key = el.dataset.traffic;
+    const t = m.traffic[key];
+    if (!t) continue;
+    el.hidden = false;
+    if (now && now[key]) errorTotals.set(key, (errorTotals.get(key) || 0) + t.errors);
+    el.dataset.trafficErrors = String(Math.round(errorTotals.get(key) || 0));
+    el.dataset.trafficRps = String(Math.round(t.rps));
+    $("[data-traffic-text]", el).textContent = `${Math.round(t.rps)} req/s ok · ${Math.round(t.errors)} errors/s${t.refused ? " (connection refused: no ready endpoints)" : ""} · p95 ${t.p95} ms`;
+    el.classList.toggle("failing", t.errors > 0);
+    const series = m.series[key] || [];
+    const max = Math.max(1, ...series.map((p) => p[1] + p[2]));
+    el.querySelector("polyline.ok").setAttribute("points", spark(series, 1, max));
+    el.querySelector("polyline.err").setAttribute("points", spark(series, 2, max));
+    if (now && now[key] && !reduceMotion && !document.hidden) dots(key, t);
+  }
+}
+
+// Requests as dots: Service → the pod kube-proxy chose, green when served, red when refused.
+// Thinned to at most 12 a second per Service, in proportion to the split, so it stays smooth.
+function dots(key, t) {
+  const from = els.services.querySelector(`[data-traffic="${CSS.escape(key)}"]`);
+  if (!from) return;
+  const a = from.getBoundingClientRect();
+  const total = t.rps + t.errors;
+  if (!total) return;
+  const ns = key.split("/")[0];
+  const budget = Math.min(12, Math.ceil(total));
+  const plan = [];
+  for (const [pod, n] of Object.entries(t.split || {})) for (let i = 0; i < Math.round((n / total) * budget); i++) plan.push(pod);
+  for (let i = 0; i < Math.round((t.errors / total) * budget); i++) plan.push(null);
+  plan.slice(0, budget).forEach((pod, i) => {
+    const target = pod ? podEls.get(`${ns}/${pod}`) : null;
+    const b = target ? target.getBoundingClientRect() : { left: a.left + 40, top: a.top - 30, width: 0, height: 0 };
+    const dot = document.createElement("i");
+    dot.className = `req-dot${pod ? "" : " failed"}`;
+    dot.style.left = `${a.left + 10}px`;
+    dot.style.top = `${a.top + 6}px`;
+    document.body.append(dot);
+    dot.animate([
+      { transform: "translate(0, 0)", opacity: 0.9 },
+      { transform: `translate(${b.left + b.width / 2 - a.left - 10}px, ${b.top + b.height / 2 - a.top - 6}px)`, opacity: pod ? 0.9 : 0 },
+    ], { duration: 700, delay: (i * 1000) / budget, easing: "ease-in-out", fill: "both" }).finished.then(() => dot.remove(), () => dot.remove());
+  });
 }
 
 // ----- deployments and services -------------------------------------------------------------------------------------
@@ -358,7 +424,7 @@ function renderDeployments(m) {
       <div class="row"><span class="swatch" style="background: var(--o${oi})"></span><span class="name">${nsPrefix(d.namespace)}${esc(d.name)}</span>
       <span title="READY">${d.ready}/${d.replicas}</span><span title="UP-TO-DATE">up-to-date ${d.updated}</span><span title="AVAILABLE">available ${d.available}</span>
       <span class="muted">rev ${d.revision}${d.paused ? " · paused" : ""}</span></div>
-      <div class="rsbars">${bars}</div>${budget}<div>${conds}</div></div>`;
+      <div class="rsbars">${bars}</div>${budget}<div>${conds}</div>${hpaLine(m, d)}</div>`;
   }).join("");
   const more = hidden > 0 ? `<p class="muted small">${myNamespace ? "and" : "…and"} ${hidden} more Deployment${hidden === 1 ? "" : "s"} ${myNamespace ? "of the class" : "(the dashboard's roster lists everyone's)"}</p>` : "";
   els.deployments.innerHTML = (html || `<p class="muted empty-note">No Deployments${myNamespace ? " of yours" : ""}. Open the editor and apply one.</p>`) + more;
@@ -374,7 +440,9 @@ function renderServices(m) {
     return `<div class="svc" data-open="service/${esc(s.namespace)}/${esc(s.name)}" tabindex="0">
       <strong class="mono">${nsPrefix(s.namespace)}${esc(s.name)}</strong> <span class="muted">${esc(s.type)} ${esc(s.clusterIP)} ${esc(ports)}</span>
       <div class="muted small">selector ${esc(sel || "<none>")}</div>
-      <div class="eps ${s.endpoints.length ? "" : "none"}">endpoints: ${esc(eps)}${s.notReady.length ? ` <span class="muted">(not ready: ${esc(s.notReady.join(", "))})</span>` : ""}</div></div>`;
+      <div class="eps ${s.endpoints.length ? "" : "none"}">endpoints: ${esc(eps)}${s.notReady.length ? ` <span class="muted">(not ready: ${esc(s.notReady.join(", "))})</span>` : ""}</div>
+      <div class="traffic" data-traffic="${esc(s.namespace)}/${esc(s.name)}" ${s.load ? "" : "hidden"}><span data-traffic-text></span><svg class="spark" viewBox="0 0 120 24" preserveAspectRatio="none" aria-hidden="true"><polyline class="ok"/><polyline class="err"/></svg></div>
+      ${controls ? `<form class="load-form" data-action-form action="/c/${esc(slug)}/services/${esc(s.namespace)}/${esc(s.name)}/load/" method="post"><label>clients <input name="rps" type="number" min="0" max="100000" step="10" value="${s.load ? s.load.rps : 0}" size="5"> req/s</label><button type="submit">Set</button></form>` : ""}</div>`;
   }).join("");
   const more = all.length - shown.length;
   els.services.innerHTML = (html || `<p class="muted empty-note">No Services.</p>`) + (more > 0 ? `<p class="muted small">…and ${more} more</p>` : "");
