@@ -18,6 +18,7 @@ from .controllers import (
     node_lifecycle,
     podgc,
     replicaset,
+    service_lb,
     taint_eviction,
 )
 from .state import ClusterState
@@ -33,6 +34,7 @@ COMPONENTS: list[tuple[str, Callable[[ClusterState], None]]] = [
     ("scheduler", scheduler.run),
     ("kubelet", kubelet.run),
     ("endpoints", endpoints.run),
+    ("service-controller", service_lb.run),
     ("traffic", traffic.run),
 ]
 MAX_PASSES_PER_INSTANT = 12

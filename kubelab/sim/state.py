@@ -46,6 +46,7 @@ QUEUES = (
     "gc",
     "hpa",
     "traffic",
+    "lb",
 )
 
 
@@ -320,6 +321,10 @@ class ClusterState:
             self.sched_gen += 1
         elif isinstance(obj, Service):
             q["endpoints"][obj.namespace] = None
+            if obj.spec.get("type") == "LoadBalancer" or (obj.status.get("loadBalancer") or {}).get(
+                "ingress"
+            ):
+                q["lb"][obj.key] = None
         elif isinstance(obj, HorizontalPodAutoscaler):
             q["hpa"][obj.key] = None
 

@@ -22,6 +22,7 @@ Services at 1,000 req/s cost the same as one at 1 req/s.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 from .objects import Pod, Service
@@ -153,8 +154,38 @@ def run(state: ClusterState) -> None:
     by_ip = _pods_by_ip(state) if loaded else {}
     served: dict[str, float] = {}
     summary: dict[str, Any] = {}
-    for svc in loaded:
-        summary[f"{svc.namespace}/{svc.name}"] = _serve(state, svc, by_ip, served, svc_m, now)
+    # Clients' load, then the calls each tier makes to the next (todo-ui → todo-api → todo-db):
+    # Services in dependency order, each one's demand = its clients + what its callers served.
+    order, calls = _call_graph(state, loaded, by_ip)
+    demand = {key: rate(svc.sim["load"], now) * STEP for key, svc in order if svc.sim.get("load")}
+    for key, svc in order:
+        expected = demand.get(key, 0.0)
+        n = int(expected)
+        if state.rng.random() < expected - n:
+            n += 1
+        result = _serve(state, svc, n, by_ip, served, svc_m, now)
+        summary[key] = result
+        for dep in calls.get(key, ()):
+            demand[dep] = demand.get(dep, 0.0) + result["ok"]
+    # A request fails when a call it makes fails; its latency includes the calls'.
+    for key, _svc in reversed(order):
+        deps = [summary[d] for d in calls.get(key, ()) if d in summary]
+        if not deps:
+            continue
+        res = summary[key]
+        survive = 1.0
+        for d in deps:
+            total = d["ok"] + d["failed"]
+            survive *= d["ok"] / total if total else 1.0
+        lost = res["ok"] * (1 - survive)
+        res["ok"] -= lost
+        res["failed"] += lost
+        res["p95"] = round(res["p95"] + sum(d["p95"] for d in deps), 1)
+        res["calls"] = calls[key]
+    for key, res in summary.items():
+        res["rps"] = res["ok"] / STEP
+        res["errors"] = res["failed"] / STEP
+        svc_m[key][-1][1:] = [round(res["ok"]), round(res["failed"]), res["p95"]]
     # Every running pod has a CPU sample (idle ones too): what `kubectl top` shows.
     alive = set()
     for pod in state.pods.values():
@@ -184,19 +215,90 @@ def _schedule(state: ClusterState, at: float) -> None:
     state.set_timer("traffic", "tick", at)
 
 
+HOST = re.compile(
+    r"(?:^|[/@\s=])([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*)(?::\d+)?(?=[/\s]|$)"
+)
+
+
+def dependencies(pod: Pod, services: dict[tuple[str, str], Service]) -> list[str]:
+    """Services a pod calls, from the addresses in its environment (``http://todo-api:8080``,
+    ``postgres://…@todo-db:5432/todo``): names resolved as cluster DNS resolves them."""
+    found: list[str] = []
+    for c in pod.spec.get("containers") or []:
+        for env in c.get("env") or []:
+            value = env.get("value")
+            if not isinstance(value, str):
+                continue
+            for host in HOST.findall(value):
+                parts = host.split(".")
+                ns = parts[1] if len(parts) > 1 else pod.namespace
+                if len(parts) > 2 and parts[2:] not in (["svc"], ["svc", "cluster", "local"]):
+                    continue
+                key = f"{ns}/{parts[0]}"
+                if (ns, parts[0]) in services and key not in found:
+                    found.append(key)
+    return found
+
+
+def _endpoint_pods(svc: Service, by_ip: dict[tuple[str, str], Pod]) -> list[Pod]:
+    pods: list[Pod] = []
+    for ep in svc.sim.get("endpoints") or []:
+        pod = by_ip.get((svc.namespace, ep.rsplit(":", 1)[0]))
+        if pod is not None and pod not in pods:
+            pods.append(pod)
+    return pods
+
+
+def _call_graph(
+    state: ClusterState, loaded: list[Service], by_ip: dict[tuple[str, str], Pod]
+) -> tuple[list[tuple[str, Service]], dict[str, list[str]]]:
+    """Services reachable from the loaded ones, callers before callees (cycles cut)."""
+    calls: dict[str, list[str]] = {}
+    found: dict[str, Service] = {}
+    stack = [f"{s.namespace}/{s.name}" for s in loaded]
+    while stack:
+        key = stack.pop()
+        if key in found:
+            continue
+        ns, _, name = key.partition("/")
+        svc = state.services.get((ns, name))
+        if svc is None:
+            continue
+        found[key] = svc
+        deps: list[str] = []
+        for pod in _endpoint_pods(svc, by_ip):
+            for d in dependencies(pod, state.services):
+                if d != key and d not in deps:
+                    deps.append(d)
+        calls[key] = deps
+        stack.extend(deps)
+    order: list[str] = []
+    marks: dict[str, int] = {}
+
+    def visit(k: str) -> None:  # depth-first, post-order: a callee after all its callers
+        if marks.get(k):
+            return
+        marks[k] = 1
+        for d in calls.get(k, ()):
+            visit(d)
+        marks[k] = 2
+        order.append(k)
+
+    for k in found:
+        visit(k)
+    order.reverse()
+    return [(k, found[k]) for k in order], calls
+
+
 def _serve(
     state: ClusterState,
     svc: Service,
+    n: int,
     by_ip: dict[tuple[str, str], Pod],
     served: dict[str, float],
     svc_m: dict[str, Any],
     now: float,
 ) -> dict[str, Any]:
-    load = svc.sim["load"]
-    expected = rate(load, now) * STEP
-    n = int(expected)
-    if state.rng.random() < expected - n:
-        n += 1
     pods: list[Pod] = []
     for ep in svc.sim.get("endpoints") or []:
         pod = by_ip.get((svc.namespace, ep.rsplit(":", 1)[0]))
@@ -225,8 +327,8 @@ def _serve(
     series.append(point)
     del series[:-SERIES]
     return {
-        "rps": ok / STEP,
-        "errors": (errors + refused) / STEP,
+        "ok": float(ok),
+        "failed": float(errors + refused),
         "refused": refused / STEP,
         "p95": round(p95, 1),
         "split": split,

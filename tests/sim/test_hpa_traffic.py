@@ -245,3 +245,43 @@ def test_hpa_validation_in_kubectl_words() -> None:
         'The HorizontalPodAutoscaler "web" is invalid: spec.maxReplicas: Invalid value: 1: '
         "must be greater than or equal to `minReplicas`" in r.err
     )
+
+
+def test_todo_app_requests_hop_between_tiers_and_a_backend_failure_shows_in_the_ui() -> None:
+    # The seed's todo app: UI → http://todo-api:8080 → postgres://…@todo-db:5432 (from each
+    # Deployment's env). Load on the UI reaches every tier; without the API, the UI's requests fail.
+    from pathlib import Path
+
+    from kubelab.sim import actions
+    from kubelab.sim.scenario import load_scenario, run_scenario
+
+    text = (Path(__file__).resolve().parents[2] / "kubelab/scenarios/todo-app.yaml").read_text()
+    st = run_scenario(load_scenario(text), until=120)
+    traffic.set_load(st, "default", "todo-ui", 40)
+    advance(st, st.now + 10)
+    ui, api, db = (st.traffic[f"default/todo-{t}"] for t in ("ui", "api", "db"))
+    assert ui["calls"] == ["default/todo-api"] and api["calls"] == ["default/todo-db"]
+    assert 30 <= ui["rps"] <= 50 and ui["errors"] == 0
+    assert api["rps"] == ui["rps"] and db["rps"] == api["rps"]
+    assert ui["p95"] >= api["p95"] >= db["p95"] > 0  # a request waits for the tiers behind it
+    for name in {p.node_name for p in st.pods.values() if p.name.startswith("todo-api-")}:
+        actions.fail_node(st, name)
+    advance(st, st.now + 60)  # past the 40 s grace period: the API pods leave the endpoints
+    assert st.services[("default", "todo-api")].sim["endpoints"] == []
+    ui = st.traffic["default/todo-ui"]
+    assert ui["errors"] > 30 and ui["rps"] < 5
+
+
+def test_load_balancer_is_pending_then_gets_an_address() -> None:
+    # kubectl get svc: EXTERNAL-IP <pending> until status.loadBalancer.ingress has an address
+    # (k8s-fidelity.md §6); the service controller's events say so.
+    st = cluster()
+    apply_text(st, SERVICE.replace("spec:\n", "spec:\n  type: LoadBalancer\n"))
+    advance(st, st.now + 1)
+    row = run(LocalApi(st), "get svc web").out.splitlines()[1].split()
+    assert row[1] == "LoadBalancer" and row[3] == "<pending>" and row[4].startswith("80:3")
+    advance(st, st.now + 5)
+    row = run(LocalApi(st), "get svc web").out.splitlines()[1].split()
+    assert row[3] == "198.51.100.1"
+    reasons = [e.reason for e in sorted(st.events.values(), key=lambda e: e.seq)]
+    assert reasons[-2:] == ["EnsuringLoadBalancer", "EnsuredLoadBalancer"]

@@ -1,0 +1,74 @@
+"""The cloud controller's service controller: a LoadBalancer Service gets an external address.
+
+Like a cloud (or kind's cloud-provider-kind, MetalLB), it takes a moment: the Service shows
+``EXTERNAL-IP <pending>`` while the controller records ``Normal EnsuringLoadBalancer "Ensuring
+load balancer"``; ``PROVISION_SECONDS`` later the address (from a documentation range, so it can
+never be mistaken for a real one) is in ``status.loadBalancer.ingress`` and ``Normal
+EnsuredLoadBalancer "Ensured load balancer"`` follows (event reasons of upstream's
+``service_controller.go``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from kubelab.sim.objects import Service
+from kubelab.sim.state import ClusterState
+
+SOURCE = "service-controller"
+PROVISION_SECONDS = 3.0
+POOL = ipaddress.ip_network("198.51.100.0/24")  # TEST-NET-2 (RFC 5737)
+
+
+def _address(state: ClusterState) -> str | None:
+    used = {
+        i.get("ip")
+        for s in state.services.values()
+        for i in (s.status.get("loadBalancer") or {}).get("ingress") or []
+    }
+    for host in POOL.hosts():
+        if str(host) not in used:
+            return str(host)
+    return None
+
+
+def sync(state: ClusterState, svc: Service) -> None:
+    lb = svc.status.get("loadBalancer") or {}
+    if svc.spec.get("type") != "LoadBalancer":
+        if lb.get("ingress"):
+            svc.status = {"loadBalancer": {}}
+            state.touch(svc)
+        return
+    if lb.get("ingress"):
+        return
+    started = svc.sim.get("lbSince")
+    if started is None:
+        svc.sim["lbSince"] = state.now
+        state.record(svc, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer", SOURCE)
+        state.touch_quiet(svc)
+        state.set_timer("lb", svc.key, state.now + PROVISION_SECONDS)
+        return
+    if state.now + 1e-9 < started + PROVISION_SECONDS:
+        state.set_timer("lb", svc.key, started + PROVISION_SECONDS)
+        return
+    ip = _address(state)
+    if ip is None:
+        state.record(
+            svc,
+            "Warning",
+            "SyncLoadBalancerFailed",
+            "Error syncing load balancer: no addresses left in the pool",
+            SOURCE,
+        )
+        return
+    svc.status = {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}
+    svc.sim.pop("lbSince", None)
+    state.touch(svc)
+    state.record(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer", SOURCE)
+
+
+def run(state: ClusterState) -> None:
+    for key in state.take("lb"):
+        svc = state.services.get(key)
+        if svc is not None:
+            sync(state, svc)
