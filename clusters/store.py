@@ -28,6 +28,7 @@ MODELS: dict[str, type[cm.ObjectRow]] = {
     "Pod": wm.Pod,
     "Service": wm.Service,
     "HorizontalPodAutoscaler": wm.HorizontalPodAutoscaler,
+    "Ingress": wm.Ingress,
 }
 ROW_FIELDS = [
     "namespace",

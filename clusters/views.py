@@ -127,6 +127,7 @@ def cluster_view(request: HtmxHttpRequest, cluster: Cluster, actor: access.Actor
 
 KIND_WORDS = {
     "hpa": "HorizontalPodAutoscaler",
+    "ingress": "Ingress",
     "horizontalpodautoscaler": "HorizontalPodAutoscaler",
     "pod": "Pod",
     "node": "Node",

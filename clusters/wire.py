@@ -166,7 +166,23 @@ def view(obj: KObject, now: float) -> dict[str, Any]:
                 for c in obj.status.get("conditions") or []
             ],
         )
-    if isinstance(obj, Service) and obj.sim.get("load"):
+    elif obj.kind == "Ingress":
+        v.update(
+            className=obj.spec.get("ingressClassName") or "",
+            address=",".join(
+                i.get("ip", "") for i in (obj.status.get("loadBalancer") or {}).get("ingress") or []
+            ),
+            routes=[
+                {
+                    "host": r.get("host") or "*",
+                    "path": p.get("path") or "/",
+                    "service": ((p.get("backend") or {}).get("service") or {}).get("name", ""),
+                }
+                for r in obj.spec.get("rules") or []
+                for p in (r.get("http") or {}).get("paths") or []
+            ],
+        )
+    if obj.kind in ("Service", "Ingress") and obj.sim.get("load"):
         v["load"] = obj.sim["load"]
     return v
 

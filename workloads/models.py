@@ -56,3 +56,11 @@ class HorizontalPodAutoscaler(ObjectRow):
             models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_hpa"),
             models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_hpa_uid"),
         ]
+
+
+class Ingress(ObjectRow):
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "namespace", "name"], name="uniq_ingress"),
+            models.UniqueConstraint(fields=["cluster", "uid"], name="uniq_ingress_uid"),
+        ]

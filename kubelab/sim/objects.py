@@ -395,9 +395,24 @@ class HorizontalPodAutoscaler(KObject):
         return str(ref.get("kind", "")), str(ref.get("name", ""))
 
 
+class Ingress(KObject):
+    kind = "Ingress"
+    api_version = "networking.k8s.io/v1"
+    resource = "ingress.networking.k8s.io"
+
+
 KINDS: dict[str, type[KObject]] = {
     k.kind: k
-    for k in (Namespace, Node, Pod, ReplicaSet, Deployment, Service, HorizontalPodAutoscaler)
+    for k in (
+        Namespace,
+        Node,
+        Pod,
+        ReplicaSet,
+        Deployment,
+        Service,
+        HorizontalPodAutoscaler,
+        Ingress,
+    )
 }
 
 

@@ -326,6 +326,27 @@ def get_rows(
                 row.append(",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>")
             rows.append(([s.namespace] if namespace is None else []) + row)
         return (["NAMESPACE"] if namespace is None else []) + headers, rows
+    if kind == "Ingress":
+        headers = ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
+        rows = []
+        for g in sorted(
+            (g for g in state.ingresses.values() if in_ns(g)), key=lambda g: (g.namespace, g.name)
+        ):
+            hosts = [r.get("host") for r in g.spec.get("rules") or [] if r.get("host")]
+            addr = ",".join(
+                i.get("ip") or i.get("hostname", "")
+                for i in (g.status.get("loadBalancer") or {}).get("ingress") or []
+            )
+            row = [
+                g.name,
+                g.spec.get("ingressClassName") or "<none>",
+                ",".join(hosts) or "*",
+                addr,
+                "80, 443" if g.spec.get("tls") else "80",
+                _age(g, now),
+            ]
+            rows.append(([g.namespace] if namespace is None else []) + row)
+        return (["NAMESPACE"] if namespace is None else []) + headers, rows
     if kind == "HorizontalPodAutoscaler":
         headers = ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
         rows = []

@@ -161,7 +161,7 @@ def _check_step(kind: str, args: Any, where: str) -> None:
     elif kind == "load":
         rps = args.get("rps")
         if (
-            not args.get("service")
+            not (args.get("service") or args.get("ingress"))
             or not isinstance(rps, int | float)
             or isinstance(rps, bool)
             or not 0 <= rps <= traffic.MAX_RPS
@@ -229,6 +229,18 @@ def run_step(state: ClusterState, step: Step) -> list[str]:
         return actions.set_image(state, ns, a["deployment"], {a["container"]: a["image"]})
     if step.kind == "delete":
         return actions.delete(state, actions.KIND_ALIASES[a["kind"].lower()], ns, a["name"])
+    if step.kind == "load" and a.get("ingress"):
+        return traffic.set_ingress_load(
+            state,
+            ns,
+            str(a["ingress"]),
+            float(a["rps"]),
+            host=str(a.get("host", "")),
+            path=str(a.get("path", "/")),
+            profile=a.get("profile", "steady"),
+            peak=float(a["peak"]) if a.get("peak") is not None else None,
+            duration=_duration(a.get("duration", 60), f"steps[{step.index}].load.duration"),
+        )
     if step.kind == "load":
         return traffic.set_load(
             state,

@@ -22,6 +22,7 @@ from .objects import (
     Deployment,
     Event,
     HorizontalPodAutoscaler,
+    Ingress,
     KObject,
     Namespace,
     Node,
@@ -96,6 +97,7 @@ class ClusterState:
         self.deployments: dict[tuple[str, str], Deployment] = {}
         self.services: dict[tuple[str, str], Service] = {}
         self.hpas: dict[tuple[str, str], HorizontalPodAutoscaler] = {}
+        self.ingresses: dict[tuple[str, str], Ingress] = {}
         # Traffic (kubelab/sim/traffic.py): per-pod CPU samples and per-Service series, kept in
         # the engine state (not on the objects: they change every simulated second).
         self.metrics: dict[str, Any] = {"pods": {}, "services": {}}
@@ -154,6 +156,7 @@ class ClusterState:
             "Deployment": self.deployments,
             "Service": self.services,
             "HorizontalPodAutoscaler": self.hpas,
+            "Ingress": self.ingresses,
         }[kind]
 
     def get(self, kind: str, namespace: str, name: str) -> KObject | None:
@@ -327,6 +330,8 @@ class ClusterState:
                 q["lb"][obj.key] = None
         elif isinstance(obj, HorizontalPodAutoscaler):
             q["hpa"][obj.key] = None
+        elif isinstance(obj, Ingress):
+            q["lb"][("ingress", obj.namespace, obj.name)] = None
 
     def enqueue(self, queue: str, key: Any) -> None:
         self.queues[queue][key] = None
@@ -547,6 +552,7 @@ class ClusterState:
             self.pods,
             self.services,
             self.hpas,
+            self.ingresses,
         ):
             out.extend(st.values())
         return out

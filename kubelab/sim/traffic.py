@@ -25,7 +25,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from .objects import Pod, Service
+from .objects import KObject, Pod, Service
 
 if TYPE_CHECKING:
     from .state import ClusterState
@@ -134,6 +134,64 @@ def set_load(
     return [f"service/{service} load set to {rps:g} req/s ({profile})"]
 
 
+def set_ingress_load(
+    state: ClusterState,
+    namespace: str,
+    ingress: str,
+    rps: float,
+    *,
+    host: str = "",
+    path: str = "/",
+    profile: str = "steady",
+    peak: float | None = None,
+    duration: float = 60.0,
+) -> list[str]:
+    """Clients of an Ingress host and path: the ingress controller routes them to a Service."""
+    from .actions import not_found
+
+    ing = state.ingresses.get((namespace, ingress))
+    if ing is None:
+        raise not_found("Ingress", ingress)
+    if rps == 0 and not peak:
+        ing.sim.pop("load", None)
+    else:
+        ing.sim["load"] = {
+            "rps": rps,
+            "profile": profile,
+            "peak": rps if peak is None else peak,
+            "duration": duration,
+            "since": state.now,
+            "host": host,
+            "path": path,
+        }
+    state.touch(ing)
+    state.enqueue("traffic", "tick")
+    return [f"ingress.networking.k8s.io/{ingress} load set to {rps:g} req/s ({profile})"]
+
+
+def route(ing: KObject, host: str, path: str) -> str | None:
+    """The backend Service of a request, as the Ingress rules say (host, then longest path)."""
+    best: tuple[int, str] | None = None
+    for rule in ing.spec.get("rules") or []:
+        if rule.get("host") and rule.get("host") != host:
+            continue
+        for p in (rule.get("http") or {}).get("paths") or []:
+            prefix = p.get("path") or "/"
+            ptype = p.get("pathType", "Prefix")
+            ok = (
+                path == prefix
+                if ptype == "Exact"
+                else (prefix == "/" or path == prefix or path.startswith(prefix.rstrip("/") + "/"))
+            )
+            name = ((p.get("backend") or {}).get("service") or {}).get("name")
+            if ok and name and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), name)
+    if best is None:
+        default = ((ing.spec.get("defaultBackend") or {}).get("service") or {}).get("name")
+        return default or None
+    return best[1]
+
+
 def _pods_by_ip(state: ClusterState) -> dict[tuple[str, str], Pod]:
     return {(p.namespace, p.ip): p for p in state.pods.values() if p.ip}
 
@@ -143,6 +201,20 @@ def run(state: ClusterState) -> None:
     if not state.take("traffic"):
         return
     loaded = [s for s in state.services.values() if s.sim.get("load")]
+    edge = [g for g in state.ingresses.values() if g.sim.get("load")]
+    routed: dict[str, float] = {}
+    unrouted: dict[str, float] = {}
+    for g in edge:
+        load = g.sim["load"]
+        backend = route(g, load.get("host", ""), load.get("path", "/"))
+        key = f"{g.namespace}/{backend}"
+        if backend and (g.namespace, backend) in state.services:
+            routed[key] = routed.get(key, 0.0) + rate(load, state.now) * STEP
+            svc = state.services[(g.namespace, backend)]
+            if svc not in loaded:
+                loaded.append(svc)
+        else:
+            unrouted[f"{g.namespace}/{g.name}"] = rate(load, state.now) * STEP
     pods_m: dict[str, Any] = state.metrics.setdefault("pods", {})
     svc_m: dict[str, Any] = state.metrics.setdefault("services", {})
     now = state.now
@@ -158,6 +230,8 @@ def run(state: ClusterState) -> None:
     # Services in dependency order, each one's demand = its clients + what its callers served.
     order, calls = _call_graph(state, loaded, by_ip)
     demand = {key: rate(svc.sim["load"], now) * STEP for key, svc in order if svc.sim.get("load")}
+    for key, extra in routed.items():
+        demand[key] = demand.get(key, 0.0) + extra
     for key, svc in order:
         expected = demand.get(key, 0.0)
         n = int(expected)
@@ -200,9 +274,21 @@ def run(state: ClusterState) -> None:
         del pods_m[uid]
     for key in [k for k in svc_m if k not in summary and not _exists(state, k)]:
         del svc_m[key]
+    for g in edge:
+        key = f"{g.namespace}/{g.name}"
+        load = g.sim["load"]
+        backend = route(g, load.get("host", ""), load.get("path", "/"))
+        res = summary.get(f"{g.namespace}/{backend}") if backend else None
+        summary[f"ingress:{key}"] = {
+            "backend": backend,
+            "rps": res["rps"] if res else 0.0,
+            "errors": res["errors"] if res else unrouted.get(key, 0.0) / STEP,
+            "p95": res["p95"] if res else 0.0,
+            "split": {},
+        }
     state.traffic = summary
     state.traffic_changed = bool(summary)
-    if loaded or state.hpas:  # otherwise a quiet cluster stays free (no timer, no tick)
+    if loaded or edge or state.hpas:  # otherwise a quiet cluster stays free (no timer)
         _schedule(state, now + STEP)
 
 

@@ -318,7 +318,7 @@ function render(m, change) {
   }
 
   if (change.snapshot || changedKinds.has("Deployment") || changedKinds.has("ReplicaSet") || changedKinds.has("HorizontalPodAutoscaler")) renderDeployments(m);
-  if (change.snapshot || changedKinds.has("Service")) renderServices(m);
+  if (change.snapshot || changedKinds.has("Service") || changedKinds.has("Ingress")) renderServices(m);
   if (change.snapshot || change.traffic) renderTraffic(m, change.traffic);
   renderEvents(m, change);
   flashActivity([...change.activity]);
@@ -445,7 +445,12 @@ function renderServices(m) {
       ${controls ? `<form class="load-form" data-action-form action="/c/${esc(slug)}/services/${esc(s.namespace)}/${esc(s.name)}/load/" method="post"><label>clients <input name="rps" type="number" min="0" max="100000" step="10" value="${s.load ? s.load.rps : 0}" size="5"> req/s</label><button type="submit">Set</button></form>` : ""}</div>`;
   }).join("");
   const more = all.length - shown.length;
-  els.services.innerHTML = (html || `<p class="muted empty-note">No Services.</p>`) + (more > 0 ? `<p class="muted small">…and ${more} more</p>` : "");
+  // The ingress controller at the cluster's edge, with each Ingress's routes.
+  const ingresses = m.ofKind("Ingress").sort(classOrder).filter((g) => !myNamespace || g.namespace === myNamespace || g.namespace === "default").map((g) => `<div class="svc ingress" data-open="ingress/${esc(g.namespace)}/${esc(g.name)}" tabindex="0">
+      <strong class="mono">⇄ ${nsPrefix(g.namespace)}${esc(g.name)}</strong> <span class="muted">Ingress ${esc(g.className || "")} ${esc(g.address || "<pending>")}</span>
+      <div class="muted small">${g.routes.map((r) => `${esc(r.host)}${esc(r.path)} → ${esc(r.service)}`).join(" · ")}</div>
+      <div class="traffic" data-traffic="ingress:${esc(g.namespace)}/${esc(g.name)}" ${g.load ? "" : "hidden"}><span data-traffic-text></span><svg class="spark" viewBox="0 0 120 24" preserveAspectRatio="none" aria-hidden="true"><polyline class="ok"/><polyline class="err"/></svg></div></div>`).join("");
+  els.services.innerHTML = ingresses + (html || `<p class="muted empty-note">No Services.</p>`) + (more > 0 ? `<p class="muted small">…and ${more} more</p>` : "");
 }
 
 // ----- events ------------------------------------------------------------------------------------------------------------

@@ -285,3 +285,44 @@ def test_load_balancer_is_pending_then_gets_an_address() -> None:
     assert row[3] == "198.51.100.1"
     reasons = [e.reason for e in sorted(st.events.values(), key=lambda e: e.seq)]
     assert reasons[-2:] == ["EnsuringLoadBalancer", "EnsuredLoadBalancer"]
+
+
+INGRESS = """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: shop.example
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}
+"""
+
+
+def test_ingress_routes_by_host_and_path_and_shows_its_address() -> None:
+    st = web_cluster(2)
+    apply_text(st, deployment_yaml(name="api", replicas=2, cpu="100m"))
+    apply_text(st, SERVICE.replace("web", "api"))
+    apply_text(st, INGRESS)
+    advance(st, st.now + 30)
+    rows = run(LocalApi(st), "get ingress").out.splitlines()
+    assert rows[0].split() == ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
+    assert rows[1].split()[:5] == ["shop", "nginx", "shop.example", "198.51.100.254", "80"]
+    traffic.set_ingress_load(st, "default", "shop", 60, host="shop.example", path="/api/todos")
+    advance(st, st.now + 5)
+    assert st.traffic["ingress:default/shop"]["backend"] == "api"
+    assert 45 <= st.traffic["default/api"]["rps"] <= 75 and "default/web" not in st.traffic
+    traffic.set_ingress_load(st, "default", "shop", 60, host="other.example", path="/")
+    advance(st, st.now + 3)
+    assert st.traffic["ingress:default/shop"]["backend"] is None  # no rule: the controller's 404
+
+
+def test_ingress_validation_in_kubectl_words() -> None:
+    st = cluster()
+    r = run(LocalApi(st), "apply -f -", stdin=INGRESS.replace("pathType: Prefix, ", "", 1))
+    assert r.code == 1 and (
+        'The Ingress "shop" is invalid: spec.rules[0].http.paths[0].pathType: Required value: '
+        "pathType must be specified" in r.err
+    ), r.err

@@ -17,6 +17,7 @@ from typing import Any
 from kubelab.sim.objects import (
     Deployment,
     HorizontalPodAutoscaler,
+    Ingress,
     KObject,
     Namespace,
     Pod,
@@ -48,6 +49,7 @@ SUPPORTED: dict[str, tuple[str, type[KObject]]] = {
     "Service": ("v1", Service),
     "Namespace": ("v1", Namespace),
     "HorizontalPodAutoscaler": ("autoscaling/v2", HorizontalPodAutoscaler),
+    "Ingress": ("networking.k8s.io/v1", Ingress),
 }
 # Real kinds KubeLab does not simulate (yet): named so the error can say so.
 NOT_SIMULATED = {
@@ -66,7 +68,6 @@ NOT_SIMULATED = {
     "ControllerRevision": "apps/v1",
     "Job": "batch/v1",
     "CronJob": "batch/v1",
-    "Ingress": "networking.k8s.io/v1",
     "NetworkPolicy": "networking.k8s.io/v1",
     "IngressClass": "networking.k8s.io/v1",
     "PodDisruptionBudget": "policy/v1",
@@ -86,6 +87,7 @@ RESOURCE = {
     "Service": "service",
     "Namespace": "namespace",
     "HorizontalPodAutoscaler": "horizontalpodautoscaler.autoscaling",
+    "Ingress": "ingress.networking.k8s.io",
 }
 PLURAL = {
     "Deployment": "deployments.apps",
@@ -95,6 +97,7 @@ PLURAL = {
     "Namespace": "namespaces",
     "Node": "nodes",
     "HorizontalPodAutoscaler": "horizontalpodautoscalers.autoscaling",
+    "Ingress": "ingresses.networking.k8s.io",
 }
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 RESERVED_IPS = {"10.96.0.1", "10.96.0.10"}  # the kubernetes Service and cluster DNS

@@ -28,6 +28,7 @@ RESOURCES = {
     "ReplicaSet": ("replicasets", "apps"),
     "Event": ("events", ""),
     "HorizontalPodAutoscaler": ("horizontalpodautoscalers", "autoscaling"),
+    "Ingress": ("ingresses", "networking.k8s.io"),
 }
 
 

@@ -757,7 +757,41 @@ def semantic_errors(data: dict[str, Any], kind: str, *, max_replicas: int) -> li
         validate_service(errs, data)
     elif kind == "HorizontalPodAutoscaler":
         validate_hpa(errs, data.get("spec") or {})
+    elif kind == "Ingress":
+        validate_ingress(errs, data.get("spec") or {})
     return list(errs)
+
+
+def validate_ingress(errs: Errors, spec: dict[str, Any]) -> None:
+    """The parts of ``ValidateIngressSpec`` students meet: pathType, paths, a backend."""
+    rules = spec.get("rules") or []
+    if not rules and not spec.get("defaultBackend"):
+        errs.add(
+            "spec", "Invalid value", detail="either `defaultBackend` or `rules` must be specified"
+        )
+    for i, rule in enumerate(rules):
+        for j, path in enumerate(((rule or {}).get("http") or {}).get("paths") or []):
+            where = f"spec.rules[{i}].http.paths[{j}]"
+            ptype = path.get("pathType")
+            if ptype is None:
+                errs.add(f"{where}.pathType", "Required value", detail="pathType must be specified")
+            elif ptype not in ("Exact", "Prefix", "ImplementationSpecific"):
+                errs.add(
+                    f"{where}.pathType",
+                    "Unsupported value",
+                    ptype,
+                    'supported values: "Exact", "ImplementationSpecific", "Prefix"',
+                )
+            p = path.get("path")
+            if ptype in ("Exact", "Prefix") and (not isinstance(p, str) or not p.startswith("/")):
+                errs.add(f"{where}.path", "Invalid value", p, "must be an absolute path")
+            svc = ((path.get("backend") or {}).get("service")) or {}
+            if not svc.get("name"):
+                errs.add(
+                    f"{where}.backend",
+                    "Invalid value",
+                    detail="resource or service backend is required",
+                )
 
 
 def validate_hpa(errs: Errors, spec: dict[str, Any]) -> None:

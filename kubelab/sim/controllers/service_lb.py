@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from kubelab.sim.objects import Service
+from kubelab.sim.objects import KObject, Service
 from kubelab.sim.state import ClusterState
 
 SOURCE = "service-controller"
@@ -27,7 +27,7 @@ def _address(state: ClusterState) -> str | None:
         for i in (s.status.get("loadBalancer") or {}).get("ingress") or []
     }
     for host in POOL.hosts():
-        if str(host) not in used:
+        if str(host) not in used and str(host) != INGRESS_CONTROLLER_IP:
             return str(host)
     return None
 
@@ -67,8 +67,27 @@ def sync(state: ClusterState, svc: Service) -> None:
     state.record(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer", SOURCE)
 
 
+INGRESS_CONTROLLER_IP = str(POOL[-2])  # the ingress controller's own LoadBalancer address
+INGRESS_SOURCE = "nginx-ingress-controller"
+
+
+def sync_ingress(state: ClusterState, ing: KObject) -> None:
+    """The ingress controller at the cluster's edge picks the Ingress up and publishes its address."""
+    want = {"loadBalancer": {"ingress": [{"ip": INGRESS_CONTROLLER_IP}]}}
+    if ing.status == want:
+        return
+    ing.status = want
+    state.touch_quiet(ing)
+    state.record(ing, "Normal", "Sync", "Scheduled for sync", INGRESS_SOURCE)
+
+
 def run(state: ClusterState) -> None:
     for key in state.take("lb"):
+        if isinstance(key, tuple) and len(key) == 3 and key[0] == "ingress":
+            ing = state.ingresses.get((key[1], key[2]))
+            if ing is not None:
+                sync_ingress(state, ing)
+            continue
         svc = state.services.get(key)
         if svc is not None:
             sync(state, svc)
