@@ -123,6 +123,27 @@ def main() -> None:
             print(
                 f"idle page with 500 pods (baseline of this headless, software-rendered Chromium): {idle_fps:.1f} fps"
             )
+            # Traffic: 2,000 req/s on a Service over the 500 pods, dots and sparklines drawing.
+            post(
+                "/c/demo/apply/",
+                {
+                    "manifest": "apiVersion: v1\nkind: Service\nmetadata: {name: big}\nspec:\n"
+                    "  selector: {app: big}\n  ports: [{port: 80}]\n"
+                },
+            )
+            post("/c/demo/services/default/big/load/", {"rps": "2000"})
+            time.sleep(4)
+            page.evaluate("() => { window.__frames = []; }")
+            time.sleep(8)
+            tframes = page.evaluate("window.__frames")
+            tspan = (tframes[-1] - tframes[0]) / 1000 if len(tframes) > 1 else 1
+            dots = page.evaluate("document.querySelectorAll('.req-dot').length")
+            print(
+                f"traffic, 2,000 req/s over 500 pods (dots and sparklines): "
+                f"{(len(tframes) - 1) / tspan:.1f} fps over {tspan:.1f} s ({dots} dots in flight)"
+            )
+            post("/c/demo/services/default/big/load/", {"rps": "0"})
+            time.sleep(2)
             m0 = metrics()
             page.evaluate("() => { window.__frames = []; }")
             if os.environ.get("KUBELAB_PROFILE"):
