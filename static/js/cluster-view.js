@@ -372,10 +372,16 @@ function dots(key, t) {
   if (!total) return;
   const ns = key.split("/")[0];
   const budget = Math.min(12, Math.ceil(total));
+  // A sample of this second's requests, each pod picked in proportion to what it received.
+  const entries = Object.entries(t.split || {});
   const plan = [];
-  for (const [pod, n] of Object.entries(t.split || {})) for (let i = 0; i < Math.round((n / total) * budget); i++) plan.push(pod);
-  for (let i = 0; i < Math.round((t.errors / total) * budget); i++) plan.push(null);
-  plan.slice(0, budget).forEach((pod, i) => {
+  for (let i = 0; i < budget; i++) {
+    let r = Math.random() * total;
+    let pick = null;
+    for (const [pod, n] of entries) { if ((r -= n) < 0) { pick = pod; break; } }
+    plan.push(pick); // null: a failed request (refused, overloaded)
+  }
+  plan.forEach((pod, i) => {
     const target = pod ? podEls.get(`${ns}/${pod}`) : null;
     const b = target ? target.getBoundingClientRect() : { left: a.left + 40, top: a.top - 30, width: 0, height: 0 };
     const dot = document.createElement("i");
@@ -436,11 +442,12 @@ function renderServices(m) {
   const html = shown.map((s) => {
     const ports = s.ports.map((p) => `${p.port}${p.nodePort ? ":" + p.nodePort : ""}/${p.protocol || "TCP"}`).join(",");
     const sel = Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).join(",");
-    const eps = s.endpoints.length ? s.endpoints.join(", ") : "<none>";
+    // Like kubectl's ENDPOINTS column: the first three, then "+ N more...".
+    const eps = s.endpoints.length ? s.endpoints.slice(0, 3).join(", ") + (s.endpoints.length > 3 ? ` + ${s.endpoints.length - 3} more...` : "") : "<none>";
     return `<div class="svc" data-open="service/${esc(s.namespace)}/${esc(s.name)}" tabindex="0">
       <strong class="mono">${nsPrefix(s.namespace)}${esc(s.name)}</strong> <span class="muted">${esc(s.type)} ${esc(s.clusterIP)} ${esc(ports)}</span>
       <div class="muted small">selector ${esc(sel || "<none>")}</div>
-      <div class="eps ${s.endpoints.length ? "" : "none"}">endpoints: ${esc(eps)}${s.notReady.length ? ` <span class="muted">(not ready: ${esc(s.notReady.join(", "))})</span>` : ""}</div>
+      <div class="eps ${s.endpoints.length ? "" : "none"}">endpoints: ${esc(eps)}${s.notReady.length ? ` <span class="muted">(not ready: ${esc(s.notReady.slice(0, 3).join(", "))}${s.notReady.length > 3 ? ` + ${s.notReady.length - 3} more...` : ""})</span>` : ""}</div>
       <div class="traffic" data-traffic="${esc(s.namespace)}/${esc(s.name)}" ${s.load ? "" : "hidden"}><span data-traffic-text></span><svg class="spark" viewBox="0 0 120 24" preserveAspectRatio="none" aria-hidden="true"><polyline class="ok"/><polyline class="err"/></svg></div>
       ${controls ? `<form class="load-form" data-action-form action="/c/${esc(slug)}/services/${esc(s.namespace)}/${esc(s.name)}/load/" method="post"><label>clients <input name="rps" type="number" min="0" max="100000" step="10" value="${s.load ? s.load.rps : 0}" size="5"> req/s</label><button type="submit">Set</button></form>` : ""}</div>`;
   }).join("");

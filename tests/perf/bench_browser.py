@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -37,6 +38,33 @@ spec:
       containers: [{name: c, image: "nginx:1.27", resources: {requests: {cpu: 10m, memory: 16Mi}}}]
 """
 FRAME_PROBE = """() => { window.__frames = []; const f = (t) => { window.__frames.push(t); requestAnimationFrame(f); }; requestAnimationFrame(f); }"""
+
+
+def traffic_phase(page: Any, post: Any) -> None:
+    """2,000 req/s on a Service over the 500 pods: dots and sparklines drawing; fps measured."""
+    post(
+        "/c/demo/apply/",
+        {
+            "manifest": "apiVersion: v1\nkind: Service\nmetadata: {name: big}\nspec:\n"
+            "  selector: {app: big}\n  ports: [{port: 80}]\n"
+        },
+    )
+    post("/c/demo/services/default/big/load/", {"rps": "2000"})
+    time.sleep(4)
+    page.evaluate("() => { window.__frames = []; }")
+    time.sleep(8)
+    frames = page.evaluate("window.__frames")
+    span = (frames[-1] - frames[0]) / 1000 if len(frames) > 1 else 1
+    shown = page.evaluate(
+        "document.querySelector('[data-traffic=\"default/big\"]')?.dataset.trafficRps + ' req/s shown, '"
+        " + document.querySelectorAll('.req-dot').length"
+    )
+    print(
+        f"traffic, 2,000 req/s over 500 pods (dots and sparklines): "
+        f"{(len(frames) - 1) / span:.1f} fps over {span:.1f} s ({shown} dots in flight)"
+    )
+    post("/c/demo/services/default/big/load/", {"rps": "0"})
+    time.sleep(2)
 
 
 def main() -> None:
@@ -124,26 +152,9 @@ def main() -> None:
                 f"idle page with 500 pods (baseline of this headless, software-rendered Chromium): {idle_fps:.1f} fps"
             )
             # Traffic: 2,000 req/s on a Service over the 500 pods, dots and sparklines drawing.
-            post(
-                "/c/demo/apply/",
-                {
-                    "manifest": "apiVersion: v1\nkind: Service\nmetadata: {name: big}\nspec:\n"
-                    "  selector: {app: big}\n  ports: [{port: 80}]\n"
-                },
-            )
-            post("/c/demo/services/default/big/load/", {"rps": "2000"})
-            time.sleep(4)
-            page.evaluate("() => { window.__frames = []; }")
-            time.sleep(8)
-            tframes = page.evaluate("window.__frames")
-            tspan = (tframes[-1] - tframes[0]) / 1000 if len(tframes) > 1 else 1
-            dots = page.evaluate("document.querySelectorAll('.req-dot').length")
-            print(
-                f"traffic, 2,000 req/s over 500 pods (dots and sparklines): "
-                f"{(len(tframes) - 1) / tspan:.1f} fps over {tspan:.1f} s ({dots} dots in flight)"
-            )
-            post("/c/demo/services/default/big/load/", {"rps": "0"})
-            time.sleep(2)
+            # (KUBELAB_BENCH_NO_TRAFFIC=1 leaves it out, to time the reschedule without a Service.)
+            if not os.environ.get("KUBELAB_BENCH_NO_TRAFFIC"):
+                traffic_phase(page, post)
             m0 = metrics()
             page.evaluate("() => { window.__frames = []; }")
             if os.environ.get("KUBELAB_PROFILE"):
