@@ -89,6 +89,17 @@ def publish_on_commit(cluster_id: int, seq: int, text: str, anon_text: str | Non
     transaction.on_commit(send)
 
 
+def broadcast_on_commit(cluster_id: int, message: dict[str, Any]) -> None:
+    """A message for every browser of a cluster (a resync, an announcement, the cluster gone):
+    both groups, the students of an anonymised classroom included."""
+
+    def send() -> None:
+        _send(cluster_group(cluster_id), message)
+        _send(anonymised_group(cluster_id), message)
+
+    transaction.on_commit(send)
+
+
 def nudge_on_commit(cluster_id: int) -> None:
     """Ask the reconciler that owns the cluster to tick now."""
     transaction.on_commit(

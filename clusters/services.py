@@ -43,7 +43,7 @@ from kubelab.sim.state import ClusterState
 
 from . import access, store, wire
 from .access import Actor
-from .events import nudge_on_commit, publish_on_commit
+from .events import broadcast_on_commit, nudge_on_commit, publish_on_commit
 from .models import Classroom, Cluster, Event, Membership
 
 T = TypeVar("T")
@@ -442,14 +442,8 @@ def cluster_reset(*, cluster_id: int, scenario_text: str | None = None, actor: A
                 _install_student(state, classroom, ns)
             state.reset_changes()
         _store_new(cluster, state)
-        transaction.on_commit(lambda: _send_resync(cluster.pk, cluster.seq))
+        broadcast_on_commit(cluster.pk, {"type": "cluster.resync", "seq": cluster.seq})
     return cluster
-
-
-def _send_resync(cluster_id: int, seq: int) -> None:
-    from .events import _send, cluster_group
-
-    _send(cluster_group(cluster_id), {"type": "cluster.resync", "seq": seq})
 
 
 def demo_cluster_ensure() -> Cluster:
@@ -667,7 +661,7 @@ def classroom_update(
         classroom.save()
         _commit(cluster, state, now, force=True)
         cid = cluster.pk
-        transaction.on_commit(lambda: _send_resync(cid, 0))
+        broadcast_on_commit(cid, {"type": "cluster.resync", "seq": 0})
     return classroom
 
 
@@ -678,13 +672,7 @@ def classroom_delete(*, classroom_id: int, actor: Actor) -> None:
         cluster_id = classroom.cluster_id
         Cluster.objects.filter(pk=cluster_id).delete()
         forget(cluster_id)
-        transaction.on_commit(lambda: _send_gone(cluster_id))
-
-
-def _send_gone(cluster_id: int) -> None:
-    from .events import _send, cluster_group
-
-    _send(cluster_group(cluster_id), {"type": "cluster.gone"})
+        broadcast_on_commit(cluster_id, {"type": "cluster.gone"})
 
 
 def classroom_announce(*, cluster_id: int, text: str, actor: Actor) -> str:
@@ -695,14 +683,8 @@ def classroom_announce(*, cluster_id: int, text: str, actor: Actor) -> str:
         classroom = Classroom.objects.select_for_update().get(cluster_id=cluster_id)
         classroom.announcement = text
         classroom.save(update_fields=["announcement"])
-        transaction.on_commit(lambda: _send_announcement(cluster_id, text))
+        broadcast_on_commit(cluster_id, {"type": "cluster.announce", "text": text})
     return text
-
-
-def _send_announcement(cluster_id: int, text: str) -> None:
-    from .events import _send, cluster_group
-
-    _send(cluster_group(cluster_id), {"type": "cluster.announce", "text": text})
 
 
 def scenario_step_run(*, cluster_id: int, index: int, actor: Actor) -> list[str]:

@@ -521,3 +521,28 @@ def test_instructor_signs_up_and_creates_a_classroom(db):
         },
     )
     assert r.status_code == 400 and "is not a quantity" in r.content.decode()
+
+
+def test_anonymised_students_still_get_announcements_and_resyncs(classes):
+    # Anonymised students listen on their own group; messages for the whole class reach it too.
+    a, _ = classes
+    ana = student_client(a, "Ana")
+    services.classroom_update(classroom_id=a.pk, actor=services_actor(a), anonymise=True)
+
+    async def scenario() -> list[str]:
+        ws = ws_for(ana, a.cluster.slug)
+        connected, _ = await ws.connect()
+        assert connected
+        assert json.loads(await ws.receive_from(timeout=5))["type"] == "snapshot"
+        from channels.db import database_sync_to_async
+
+        await database_sync_to_async(services.classroom_announce)(
+            cluster_id=a.cluster_id, text="Step 2", actor=services_actor(a)
+        )
+        got = []
+        while "announce" not in got:
+            got.append(json.loads(await ws.receive_from(timeout=5))["type"])
+        await ws.disconnect()
+        return got
+
+    assert "announce" in async_to_sync(scenario)()
