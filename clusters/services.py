@@ -708,10 +708,17 @@ def roster(cluster_id: int, *, actor: Actor) -> list[dict[str, Any]]:
     def read(state: ClusterState) -> list[dict[str, Any]]:
         from kubelab.sim.printers import pod_status
 
+        # One pass over the cluster, not one per student (300 students × every pod, every 3 s).
+        deps_in: dict[str, list[Any]] = {}
+        pods_in: dict[str, list[Any]] = {}
+        for d in state.deployments.values():
+            deps_in.setdefault(d.namespace, []).append(d)
+        for p in state.pods.values():
+            pods_in.setdefault(p.namespace, []).append(p)
         out = []
         for m in members:
-            deps = [d for d in state.deployments.values() if d.namespace == m.namespace]
-            pods = [p for p in state.pods.values() if p.namespace == m.namespace]
+            deps = deps_in.get(m.namespace, [])
+            pods = pods_in.get(m.namespace, [])
             counts: dict[str, int] = {}
             for p in pods:
                 st_ = pod_status(p)
