@@ -26,6 +26,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .objects import KObject, Pod, Service
+from .quantity import milli_value
 
 if TYPE_CHECKING:
     from .state import ClusterState
@@ -87,10 +88,45 @@ def ceiling_mcpu(pod: Pod) -> float:
         if lim is None:
             limit = 0
             break
-        from .quantity import milli_value
-
         limit += milli_value(lim)
     return float(limit) if limit else float(BURST * max(pod.req_cpu or pod.nz_cpu, 1))
+
+
+def _set(
+    state: ClusterState,
+    obj: KObject,
+    rps: float,
+    profile: str,
+    peak: float | None,
+    duration: float,
+    **where: str,
+) -> None:
+    """Validate and store a load on a Service or an Ingress (``where``: an Ingress's host, path)."""
+    from .apiserver import ApiError
+
+    if profile not in PROFILES:
+        raise ApiError(
+            f"error: unknown load profile {profile!r}: use {', '.join(PROFILES)}", code=400
+        )
+    for value in (rps, peak if peak is not None else 0.0):
+        if not 0 <= value <= MAX_RPS or value != value:
+            raise ApiError(
+                f"error: load must be between 0 and {MAX_RPS} requests per second (KubeLab's limit)",
+                code=400,
+            )
+    if rps == 0 and not peak:
+        obj.sim.pop("load", None)
+    else:
+        obj.sim["load"] = {
+            "rps": rps,
+            "profile": profile,
+            "peak": rps if peak is None else peak,
+            "duration": duration,
+            "since": state.now,
+            **where,
+        }
+    state.touch(obj)
+    state.enqueue("traffic", "tick")
 
 
 def set_load(
@@ -104,33 +140,11 @@ def set_load(
     duration: float = 60.0,
 ) -> list[str]:
     from .actions import not_found
-    from .apiserver import ApiError
 
     svc = state.services.get((namespace, service))
     if svc is None:
         raise not_found("Service", service)
-    if profile not in PROFILES:
-        raise ApiError(
-            f"error: unknown load profile {profile!r}: use {', '.join(PROFILES)}", code=400
-        )
-    for value in (rps, peak if peak is not None else 0.0):
-        if not 0 <= value <= MAX_RPS or value != value:
-            raise ApiError(
-                f"error: load must be between 0 and {MAX_RPS} requests per second (KubeLab's limit)",
-                code=400,
-            )
-    if rps == 0 and not peak:
-        svc.sim.pop("load", None)
-    else:
-        svc.sim["load"] = {
-            "rps": rps,
-            "profile": profile,
-            "peak": rps if peak is None else peak,
-            "duration": duration,
-            "since": state.now,
-        }
-    state.touch(svc)
-    state.enqueue("traffic", "tick")
+    _set(state, svc, rps, profile, peak, duration)
     return [f"service/{service} load set to {rps:g} req/s ({profile})"]
 
 
@@ -152,20 +166,7 @@ def set_ingress_load(
     ing = state.ingresses.get((namespace, ingress))
     if ing is None:
         raise not_found("Ingress", ingress)
-    if rps == 0 and not peak:
-        ing.sim.pop("load", None)
-    else:
-        ing.sim["load"] = {
-            "rps": rps,
-            "profile": profile,
-            "peak": rps if peak is None else peak,
-            "duration": duration,
-            "since": state.now,
-            "host": host,
-            "path": path,
-        }
-    state.touch(ing)
-    state.enqueue("traffic", "tick")
+    _set(state, ing, rps, profile, peak, duration, host=host, path=path)
     return [f"ingress.networking.k8s.io/{ingress} load set to {rps:g} req/s ({profile})"]
 
 
