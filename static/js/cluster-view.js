@@ -329,8 +329,8 @@ function render(m, change) {
 // ----- traffic -------------------------------------------------------------------------------------------------------
 const errorTotals = new Map(); // "ns/service" -> errors seen since the page loaded (data-traffic-errors)
 
-function hpaLine(m, d) {
-  const h = m.ofKind("HorizontalPodAutoscaler").find((x) => x.namespace === d.namespace && x.target === `Deployment/${d.name}`);
+function hpaLine(hpas, d) {
+  const h = hpas.get(`${d.namespace}/Deployment/${d.name}`);
   if (!h) return "";
   const able = h.conditions.find((c) => c.type === "AbleToScale");
   const limited = h.conditions.find((c) => c.type === "ScalingLimited" && c.status === "True");
@@ -409,6 +409,7 @@ function renderDeployments(m) {
   // roster on the dashboard lists everyone's).
   const shown = myNamespace ? all.filter((d) => d.namespace === myNamespace) : all.slice(0, MAX_LISTED);
   const hidden = all.length - shown.length;
+  const hpas = new Map(m.ofKind("HorizontalPodAutoscaler").map((h) => [`${h.namespace}/${h.target}`, h])); // once, not per Deployment
   const html = shown.map((d) => {
     const mine = rss.filter((r) => r.owner && r.owner.uid === d.uid && (r.desired > 0 || r.current > 0))
       .sort((a, b) => b.revision - a.revision);
@@ -430,7 +431,7 @@ function renderDeployments(m) {
       <div class="row"><span class="swatch" style="background: var(--o${oi})"></span><span class="name">${nsPrefix(d.namespace)}${esc(d.name)}</span>
       <span title="READY">${d.ready}/${d.replicas}</span><span title="UP-TO-DATE">up-to-date ${d.updated}</span><span title="AVAILABLE">available ${d.available}</span>
       <span class="muted">rev ${d.revision}${d.paused ? " · paused" : ""}</span></div>
-      <div class="rsbars">${bars}</div>${budget}<div>${conds}</div>${hpaLine(m, d)}</div>`;
+      <div class="rsbars">${bars}</div>${budget}<div>${conds}</div>${hpaLine(hpas, d)}</div>`;
   }).join("");
   const more = hidden > 0 ? `<p class="muted small">${myNamespace ? "and" : "…and"} ${hidden} more Deployment${hidden === 1 ? "" : "s"} ${myNamespace ? "of the class" : "(the dashboard's roster lists everyone's)"}</p>` : "";
   els.deployments.innerHTML = (html || `<p class="muted empty-note">No Deployments${myNamespace ? " of yours" : ""}. Open the editor and apply one.</p>`) + more;
