@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from kubelab.sim import actions, traffic
+from kubelab.sim import actions, lesson, traffic
 from kubelab.sim.apiserver import ApiError, quota
 from kubelab.sim.apiserver.apply import apply_text
 from kubelab.sim.apiserver.authz import authorize
@@ -378,6 +378,7 @@ def _initial_state(scenario: Scenario, slug: str) -> ClusterState:
     for step in scenario.steps:
         if step.at == 0:
             run_step(state, step)
+    lesson.schedule(state, scenario.steps)  # the later steps run when the clock reaches them
     return state
 
 

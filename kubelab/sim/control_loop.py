@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import kubelet, scheduler, traffic
+from . import kubelet, lesson, scheduler, traffic
 from .controllers import (
     deployment,
     endpoints,
@@ -25,6 +25,7 @@ from .state import ClusterState
 
 # The order a pass runs in: the API's own controllers, then scheduling, then the kubelets.
 COMPONENTS: list[tuple[str, Callable[[ClusterState], None]]] = [
+    ("lesson", lesson.run),
     ("node-lifecycle", node_lifecycle.run),
     ("taint-eviction", taint_eviction.run),
     ("gc", podgc.run),

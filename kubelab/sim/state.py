@@ -48,6 +48,7 @@ QUEUES = (
     "hpa",
     "traffic",
     "lb",
+    "lesson",
 )
 
 
@@ -102,6 +103,7 @@ class ClusterState:
         # the engine state (not on the objects: they change every simulated second).
         self.metrics: dict[str, Any] = {"pods": {}, "services": {}}
         self.traffic_changed = False
+        self.lesson_steps: dict[str, dict[str, Any]] = {}  # step index -> step still to run
         self.traffic: dict[str, Any] = {}  # the last second's per-Service summary (for browsers)
         self.events: OrderedDict[tuple[str, ...], Event] = OrderedDict()
         self.event_seq = 0
@@ -503,6 +505,7 @@ class ClusterState:
             "startIndex": self.sim_start_index,
             "imageNodes": self.image_nodes,
             "metrics": self.metrics,
+            "lessonSteps": self.lesson_steps,
         }
 
     def load_engine(self, d: dict[str, Any]) -> None:
@@ -531,6 +534,7 @@ class ClusterState:
         self.sim_start_index = int(d.get("startIndex", 0))
         self.image_nodes = dict(d.get("imageNodes") or {})
         self.metrics = d.get("metrics") or {"pods": {}, "services": {}}
+        self.lesson_steps = d.get("lessonSteps") or {}
 
     # ----- tick bookkeeping ----------------------------------------------------------------
     def reset_changes(self) -> None:

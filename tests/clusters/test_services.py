@@ -157,3 +157,19 @@ def test_reset_restores_the_scenario(demo_cluster):
     services.cluster_reset(cluster_id=cid, actor=OPERATOR)
     assert not Deployment.objects.filter(cluster=demo_cluster, name="api").exists()
     assert Deployment.objects.filter(cluster=demo_cluster, name="web").exists()
+
+
+def test_a_lessons_timed_steps_run_in_a_live_cluster(db):
+    # The lesson's later steps wait on timers and run when the clock reaches them, also after
+    # the state was reloaded from the database (they are part of the engine state).
+    from django.conf import settings
+
+    text = (settings.BASE_DIR / "kubelab/scenarios/autoscaling-spike.yaml").read_text()
+    cluster = services.cluster_create(slug="spike", scenario_text=text)
+    services.forget(cluster.pk)  # next read loads from the database
+    for _ in range(6):
+        services.clock_advance(cluster_id=cluster.pk, mode="skip", actor=OPERATOR)
+    load = services.cluster_query(
+        cluster.pk, lambda st: st.services[("default", "web")].sim.get("load"), actor=OPERATOR
+    )
+    assert load is not None and load["rps"] == 100 and load["since"] == 20.0
