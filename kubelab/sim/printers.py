@@ -11,7 +11,18 @@ import datetime as _dt
 import json
 from typing import Any
 
-from .objects import EPOCH, Deployment, Event, KObject, Node, Pod, ReplicaSet, Service, iso_time
+from .objects import (
+    EPOCH,
+    Deployment,
+    Event,
+    KObject,
+    Node,
+    Pod,
+    ReplicaSet,
+    Service,
+    iso_time,
+    map_matches,
+)
 from .quantity import format_cpu, format_memory, int_value, milli_value
 from .state import ClusterState
 
@@ -1060,6 +1071,152 @@ def describe_service(state: ClusterState, svc: Service) -> str:
     return "\n".join(lines)
 
 
+def tabwrite(lines: list[str], padding: int = 2) -> str:
+    """Go's text/tabwriter as ``kubectl describe`` uses it (minwidth 0, padding 2, spaces).
+
+    A cell is text ended by a tab; a column's width is set per *block* of consecutive lines that
+    have a cell in that column, so a line without one (``Rules:``) starts the alignment afresh.
+    """
+    cells = [line.split("\t") for line in lines]
+    widths: list[dict[int, int]] = [{} for _ in cells]
+
+    def block(first: int, last: int, col: int) -> None:
+        i = first
+        while i < last:
+            if len(cells[i]) - 1 <= col:
+                i += 1
+                continue
+            j = i
+            width = 0
+            while j < last and len(cells[j]) - 1 > col:
+                width = max(width, len(cells[j][col]) + padding)
+                j += 1
+            for k in range(i, j):
+                widths[k][col] = width
+            block(i, j, col + 1)
+            i = j
+
+    block(0, len(cells), 0)
+    out = []
+    for row, w in zip(cells, widths, strict=True):
+        # A cell is padded even when nothing follows it (Go keeps those trailing spaces too).
+        out.append("".join(c.ljust(w[i]) for i, c in enumerate(row[:-1])) + row[-1])
+    return "\n".join(out)
+
+
+def _multiline(title: str, m: dict[str, Any]) -> list[str]:
+    """printLabelsMultiline / printAnnotationsMultiline: first pair beside the title, then one per line."""
+    if not m:
+        return [f"{title}:\t<none>"]
+    items = sorted(m.items())
+    return [f"{title}:\t{items[0][0]}={items[0][1]}"] + [f"\t{k}={v}" for k, v in items[1:]]
+
+
+def _ingress_backend(state: ClusterState, namespace: str, backend: dict[str, Any]) -> str:
+    """describeBackendV1: ``svc:port (endpoints)``, the endpoints of that Service port."""
+    from .controllers.endpoints import target_port
+
+    if "resource" in backend:
+        r = backend["resource"] or {}
+        return f"APIGroup: {r.get('apiGroup') or '<none>'}, Kind: {r.get('kind')}, Name: {r.get('name')}"
+    ref = backend.get("service") or {}
+    port = ref.get("port") or {}
+    text = f"{ref.get('name')}:{port.get('number') or port.get('name', '')}"
+    svc = state.services.get((namespace, ref.get("name")))
+    if svc is None:
+        return f'{text} (<error: services "{ref.get("name")}" not found>)'
+    ports = svc.spec.get("ports") or []
+    named = [
+        p
+        for p in ports
+        if (port.get("number") and p.get("port") == port.get("number"))
+        or (port.get("name") and p.get("name") == port.get("name"))
+    ]
+    chosen = named or [p for p in ports if not p.get("name")]
+    if not svc.spec.get("selector"):
+        # No selector: no EndpointSlice unless someone wrote one (kubectl says <none>).
+        eps = svc.endpoints
+        return f"{text} ({','.join(eps[:3]) if eps else '<none>'})"
+    found: list[str] = []
+    for pod in sorted(
+        state.pods.values(), key=lambda q: tuple(map(int, (q.ip or "0.0.0.0").split(".")))
+    ):
+        if pod.namespace != namespace or not pod.ip or pod.deleted is not None or not pod.ready:
+            continue
+        if not map_matches(svc.spec["selector"], pod.labels):
+            continue
+        for sp in chosen:
+            tp = target_port(sp, pod)
+            if tp is not None:
+                found.append(f"{pod.ip}:{tp}")
+    # formatEndpointSlices: the first three, then "+ N more..."; a selector's slice may be empty.
+    eps = ",".join(found[:3]) + (f" + {len(found) - 3} more..." if len(found) > 3 else "")
+    return f"{text} ({eps})"
+
+
+def describe_ingress(state: ClusterState, g: KObject) -> str:
+    """kubectl describe ingress (describe.go describeIngressV1), through Go's tabwriter."""
+    spec = g.spec
+    address = ",".join(
+        i.get("ip") or i.get("hostname", "")
+        for i in (g.status.get("loadBalancer") or {}).get("ingress") or []
+    )
+    default = "<default>"
+    if spec.get("defaultBackend"):
+        default = _ingress_backend(state, g.namespace, spec["defaultBackend"])
+    lines = [f"Name:\t{g.name}", *_multiline("Labels", g.labels), f"Namespace:\t{g.namespace}"]
+    lines += [
+        f"Address:\t{address}",
+        f"Ingress Class:\t{spec.get('ingressClassName') or '<none>'}",
+        f"Default backend:\t{default}",
+    ]
+    if spec.get("tls"):
+        lines.append("TLS:")
+        for t in spec["tls"]:
+            hosts = ",".join(t.get("hosts") or [])
+            lines.append(
+                f"  {t['secretName']} terminates {hosts}"
+                if t.get("secretName")
+                else f"  SNI routes {hosts}"
+            )
+    lines += ["Rules:", "  Host\tPath\tBackends", "  ----\t----\t--------"]
+    count = 0
+    for rule in spec.get("rules") or []:
+        if not rule.get("http"):
+            continue
+        count += 1
+        lines.append(f"  {rule.get('host') or '*'}\t")
+        for path in rule["http"].get("paths") or []:
+            backend = _ingress_backend(state, g.namespace, path.get("backend") or {})
+            lines.append(f"    \t{path.get('path', '')} \t{backend}")
+    if count == 0:
+        lines.append(f"  *\t*\t{default}")
+    annotations = {
+        k: v
+        for k, v in g.annotations.items()
+        if k != "kubectl.kubernetes.io/last-applied-configuration"
+    }
+    lines += _multiline("Annotations", annotations)
+    lines += _events_tabbed(state, g)
+    return tabwrite(lines)
+
+
+def _events_tabbed(state: ClusterState, obj: KObject) -> list[str]:
+    """DescribeEvents as tab-separated lines, for a describer that runs through ``tabwrite``."""
+    evs = sorted(state.events_for(obj), key=lambda e: (e.first, e.seq))
+    if not evs:
+        return ["Events:\t<none>"]
+    out = ["Events:", "  Type\tReason\tAge\tFrom\tMessage", "  ----\t------\t----\t----\t-------"]
+    for e in evs:
+        age = (
+            human_duration(state.now - e.first)
+            if e.count == 1
+            else f"{human_duration(state.now - e.last)} (x{e.count} over {human_duration(state.now - e.first)})"
+        )
+        out.append(f"  {e.type}\t{e.reason}\t{age}\t{e.source}\t{e.message}")
+    return out
+
+
 def describe(state: ClusterState, kind: str, namespace: str, name: str) -> str:
     obj = state.get(kind, namespace, name)
     if obj is None:
@@ -1076,6 +1233,8 @@ def describe(state: ClusterState, kind: str, namespace: str, name: str) -> str:
         return describe_service(state, obj)
     if obj.kind == "HorizontalPodAutoscaler":
         return describe_hpa(state, obj)
+    if obj.kind == "Ingress":
+        return describe_ingress(state, obj)
     # kubectl describe namespace (describe.go describeNamespace).
     from .apiserver import quota
 

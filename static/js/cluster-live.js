@@ -40,9 +40,13 @@ export class ClusterModel {
       this.objects.delete(key);
     }
     for (const o of d.upserts) this.objects.set(o.key, o);
-    for (const e of d.events) {
-      this.events = this.events.filter((x) => !(x.object === e.object && x.reason === e.reason && x.message === e.message && x.source === e.source));
-      this.events.push(e);
+    if (d.events.length) {
+      // An event seen again (kubectl's COUNT going up) replaces its earlier copy; one pass, not one per event.
+      const key = (e) => `${e.object}|${e.reason}|${e.message}|${e.source}`;
+      const fresh = new Map();
+      for (const e of d.events) { fresh.delete(key(e)); fresh.set(key(e), e); }
+      this.events = this.events.filter((x) => !fresh.has(key(x)));
+      this.events.push(...fresh.values());
     }
     if (this.events.length > 400) this.events.splice(0, this.events.length - 300);
     this.timers = d.timers;

@@ -33,12 +33,11 @@ const els = {
 };
 const nodeEls = new Map(); // node name -> <article>
 const podEls = new Map(); // "ns/name" -> <button>
-const queueItems = new Map(); // "ns/name" -> queue row
 const eventRows = new Map(); // correlator key -> <tr>
 let model = null;
 
 const GLYPH = {
-  Pending: "…", ContainerCreating: "⧗", PodInitializing: "⧗", Running: "✓", Terminating: "⌫", Completed: "✔",
+  Pending: "…", ContainerCreating: "◔", PodInitializing: "◔", Running: "✓", Terminating: "⌫", Completed: "✔",
   ErrImagePull: "✕", ImagePullBackOff: "✕", InvalidImageName: "✕", ErrImageNeverPull: "✕", CrashLoopBackOff: "↻", Error: "!",
 };
 
@@ -75,6 +74,7 @@ function nodeEl(node) {
       <button type="button" data-node-action="drain">Drain</button>
       <button type="button" data-node-action="remove" title="Delete the Node object">Remove</button>
     </div>`}`;
+  el.__pods = $("[data-pods]", el);
   (isCp ? els.cp : els.workers).append(el);
   nodeEls.set(node.name, el);
   return el;
@@ -83,7 +83,7 @@ function nodeEl(node) {
 function bar(label, used, total, fmt) {
   const pct = total ? Math.min(100, (used / total) * 100) : 0;
   const cls = pct >= 100 ? "full" : pct >= 80 ? "high" : "";
-  return `<span>${label}</span><span class="bar ${cls}" role="meter" aria-valuenow="${Math.round(pct)}" aria-valuemin="0" aria-valuemax="100"><span style="width:${pct}%"></span></span><span>${fmt(used)}/${fmt(total)}</span>`;
+  return `<span>${label}</span><span class="bar ${cls}" role="meter" aria-valuenow="${Math.round(pct)}" aria-valuemin="0" aria-valuemax="100"><span style="--f:${(pct / 100).toFixed(3)}"></span></span><span>${fmt(used)}/${fmt(total)}</span>`;
 }
 const fmtCpu = (m) => (m % 1000 === 0 ? `${m / 1000}` : (m / 1000).toFixed(m < 1000 ? 2 : 1));
 const fmtMem = (b) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)}Gi` : `${Math.round(b / 2 ** 20)}Mi`);
@@ -113,16 +113,18 @@ function updateNode(node, podsOnNode) {
 }
 
 // ----- pods ----------------------------------------------------------------------------------------------------
+const POD_TEMPLATE = document.createElement("button");
+POD_TEMPLATE.type = "button";
+POD_TEMPLATE.className = "pod";
+POD_TEMPLATE.innerHTML = `<span class="app"></span><span class="sfx"></span><span class="glyph" aria-hidden="true"></span><span class="evict" data-evict></span><span class="containers"></span><span class="restarts"></span>`;
+
 function podEl(pod) {
   const key = `${pod.namespace}/${pod.name}`;
   let el = podEls.get(key);
   if (!el) {
-    el = document.createElement("button");
-    el.type = "button";
-    el.className = "pod";
+    el = POD_TEMPLATE.cloneNode(true); // cheaper than parsing the same HTML 500 times
     el.dataset.pod = key;
     el.dataset.open = `pod/${pod.namespace}/${pod.name}`;
-    el.innerHTML = `<span class="app"></span><span class="sfx"></span><span class="glyph" aria-hidden="true"></span><span class="evict" data-evict></span><span class="containers"></span><span class="restarts"></span>`;
     podEls.set(key, el);
   }
   const app = appOf(pod);
@@ -148,28 +150,45 @@ function podEl(pod) {
   return el;
 }
 
+// The scheduling queue: pending pods grouped by why they wait (thirty students' pods that all wait
+// for the same "0/4 nodes are available: …" are one line, not thirty), in a scrolling box.
+const queueGroups = new Map(); // reason -> {row, slot}
+const queued = new Map(); // "ns/name" -> reason
+
 function queueItem(pod, el) {
   const key = `${pod.namespace}/${pod.name}`;
-  let row = queueItems.get(key);
-  if (!row) {
-    row = document.createElement("div");
+  const why = pod.pending ? pod.pending : "waiting for the scheduler";
+  let group = queueGroups.get(why);
+  if (!group) {
+    const row = document.createElement("div");
     row.className = "queue-item";
-    row.innerHTML = `<span class="slot"></span><span class="why"></span>`;
-    queueItems.set(key, row);
+    row.innerHTML = `<span class="why"></span><span class="slot"></span>`;
+    $(".why", row).textContent = why;
+    group = { row, slot: $(".slot", row) };
+    queueGroups.set(why, group);
     els.queue.append(row);
   }
-  $(".why", row).textContent = pod.pending ? pod.pending : "waiting for the scheduler";
-  const slot = $(".slot", row);
-  if (el.parentElement !== slot) slot.append(el);
-  return row;
+  queued.set(key, why);
+  if (el.parentElement !== group.slot) group.slot.append(el);
 }
 
 function dropQueueItem(key) {
-  const row = queueItems.get(key);
-  if (row) {
-    row.remove();
-    queueItems.delete(key);
+  queued.delete(key);
+}
+
+// Groups left empty once a batch of pods has moved out of them.
+function sweepQueue() {
+  for (const [why, g] of queueGroups) {
+    if (!g.slot.firstElementChild) { g.row.remove(); queueGroups.delete(why); }
   }
+  for (const g of queueGroups.values()) {
+    const n = g.slot.childElementCount;
+    const why = g.row.firstElementChild;
+    const count = n > 1 ? `${n} pods: ` : "";
+    if (why.dataset.count !== count) why.dataset.count = count;
+  }
+  els.queueCount.textContent = String(queued.size);
+  els.queueEmpty.hidden = queued.size > 0;
 }
 
 function flip(el, first, delay, last = el.getBoundingClientRect()) {
@@ -199,7 +218,7 @@ function highlight(el) {
   setTimeout(() => el.classList.remove("highlight"), 700);
 }
 
-let leaving = 0; // exit animations started in the current render
+let leaving = 0; // exit animations started in the current burst
 
 function disappear(el, key) {
   podEls.delete(key);
@@ -213,6 +232,8 @@ function disappear(el, key) {
 // ----- render -----------------------------------------------------------------------------------------------------
 // Deltas arriving within one frame are merged and rendered once; only what changed is touched.
 let pending = null;
+let animated = 0; // pods animated in the current burst (beyond MAX_ANIMATED the rest simply appear)
+const MAX_ANIMATED = 200;
 
 function onChange(m, change) {
   model = m;
@@ -238,84 +259,35 @@ function onChange(m, change) {
 }
 
 function render(m, change) {
-  leaving = 0;
   const changedKinds = new Set([...change.keys].map((k) => k.split("/")[0]));
   const nodes = m.ofKind("Node").sort((a, b) => (b.roles.includes("control-plane") - a.roles.includes("control-plane")) || a.name.localeCompare(b.name));
   const allPods = m.ofKind("Pod");
   const byNode = new Map(nodes.map((n) => [n.name, []]));
   for (const p of allPods) if (p.node && byNode.has(p.node)) byNode.get(p.node).push(p);
-  const pods = change.snapshot ? allPods : [...change.keys].filter((k) => k.startsWith("Pod/")).map((k) => m.objects.get(k)).filter(Boolean);
-  pods.sort((a, b) => a.created - b.created || a.name.localeCompare(b.name));
-
-  // FLIP, step 1: where the pods that may move are now.
-  const animate = !reduceMotion && !change.snapshot;
-  const first = new Map();
-  if (animate) {
-    for (const p of pods) {
-      const el = podEls.get(`${p.namespace}/${p.name}`);
-      if (el && el.isConnected && (el.dataset.podNode || "") !== (p.node || "")) first.set(`${p.namespace}/${p.name}`, el.getBoundingClientRect());
-    }
-  }
-  const queueRect = els.queue.getBoundingClientRect();
-  const boundNow = new Set(change.binds.map((b) => b.pod));
 
   // Nodes: the changed ones and those whose pods changed
   const touchedNodes = new Set();
   for (const k of change.keys) if (k.startsWith("Node/")) touchedNodes.add(k.slice(5));
-  for (const p of pods) if (p.node) touchedNodes.add(p.node);
-  for (const el of podEls.values()) if (!change.snapshot && el.dataset.podNode && change.keys.has(`Pod/${el.dataset.pod}`)) touchedNodes.add(el.dataset.podNode);
-  for (const [name, el] of nodeEls) if (!byNode.has(name)) { el.remove(); nodeEls.delete(name); }
-  for (const n of nodes) if (change.snapshot || touchedNodes.has(n.name) || !nodeEls.has(n.name)) updateNode(n, byNode.get(n.name));
-
-  // Pods leaving
-  if (change.snapshot) {
-    const live = new Set(allPods.map((p) => `${p.namespace}/${p.name}`));
-    for (const [key, el] of [...podEls]) if (!live.has(key)) disappear(el, key);
-  } else {
-    for (const k of change.keys) {
-      if (k.startsWith("Pod/") && !m.objects.has(k)) {
-        const key = k.slice(4);
-        const el = podEls.get(key);
-        if (el) disappear(el, key);
-      }
-    }
+  for (const k of change.keys) {
+    if (!k.startsWith("Pod/")) continue;
+    const p = m.objects.get(k);
+    if (p && p.node) touchedNodes.add(p.node);
+    const el = podEls.get(k.slice(4));
+    if (el && el.dataset.podNode) touchedNodes.add(el.dataset.podNode);
   }
+  const writeNodes = () => {
+    for (const [name, el] of nodeEls) if (!byNode.has(name)) { el.remove(); nodeEls.delete(name); }
+    for (const n of nodes) if (change.snapshot || touchedNodes.has(n.name) || !nodeEls.has(n.name)) updateNode(n, byNode.get(n.name));
+  };
 
-  // Pods: place each in its node, or in the scheduling queue
-  const created = [];
-  const moved = [];
-  for (const p of pods) {
-    const key = `${p.namespace}/${p.name}`;
-    const isNew = !podEls.has(key);
-    const el = podEl(p);
-    const target = p.node && nodeEls.has(p.node) ? $("[data-pods]", nodeEls.get(p.node)) : null;
-    if (target) {
-      dropQueueItem(key);
-      if (el.parentElement !== target) { target.append(el); if (!isNew) moved.push(key); }
-    } else {
-      queueItem(p, el);
-    }
-    if (isNew) created.push(key);
-  }
-  els.queueCount.textContent = String(queueItems.size);
-  els.queueEmpty.hidden = queueItems.size > 0;
-
-  // FLIP, step 2: play from where things were; a pod created and bound in one tick flies from the queue.
-  // A burst is staggered so the eye can follow; beyond MAX_ANIMATED pods the rest simply appear.
-  if (animate) {
-    const MAX_ANIMATED = 200;
-    const plays = [];
-    for (const key of moved) if (plays.length < MAX_ANIMATED) plays.push([podEls.get(key), first.get(key)]);
-    for (const key of created) {
-      if (plays.length >= MAX_ANIMATED) break;
-      const el = podEls.get(key);
-      plays.push([el, boundNow.has(key) && el.dataset.podNode ? { left: queueRect.left + 8, top: queueRect.top + 8 } : null]);
-    }
-    // Read every final position first (one layout), then start every animation: no read after a write.
-    const lasts = plays.map(([el, from]) => (from ? el.getBoundingClientRect() : null));
-    const stagger = Math.min(25, 600 / Math.max(plays.length, 1));
-    plays.forEach(([el, from], i) => (from ? flip(el, from, i * stagger, lasts[i]) : appear(el, i * stagger)));
-  }
+  // Pods: queue the changed ones (oldest first, so chips keep their creation order in a node)
+  const keys = change.snapshot
+    ? [...new Set([...allPods.map((p) => `${p.namespace}/${p.name}`), ...podEls.keys()])]
+    : [...change.keys].filter((k) => k.startsWith("Pod/")).map((k) => k.slice(4));
+  const created = (k) => m.objects.get(`Pod/${k}`)?.created ?? Infinity;
+  keys.sort((a, b) => created(a) - created(b) || a.localeCompare(b));
+  const bound = new Set(change.binds.map((b) => b.pod)); // these fly from the queue to their node
+  placePods(m, keys, bound, !change.snapshot && !reduceMotion, writeNodes);
 
   if (change.snapshot || changedKinds.has("Deployment") || changedKinds.has("ReplicaSet") || changedKinds.has("HorizontalPodAutoscaler")) renderDeployments(m);
   if (change.snapshot || changedKinds.has("Service") || changedKinds.has("Ingress")) renderServices(m);
@@ -324,6 +296,68 @@ function render(m, change) {
   flashActivity([...change.activity]);
   drawBinds(change.binds);
   tickClock();
+}
+
+// Measure, then write, then measure once more and animate: two layouts for any number of pods.
+// (Spreading a burst over several frames was tried and measured: every frame that changes the
+// page repaints it, so 500 pods in four frames cost more frames than 500 in one.)
+function placePods(m, batch, bound, animate, writeFirst) {
+  const from = animate ? measure(m, batch) : null; // read while the layout is still clean
+  writeFirst();
+  placeBatch(m, batch, bound, from);
+  sweepQueue();
+  animated = 0;
+  leaving = 0;
+}
+
+// FLIP, step 1: where the pods that are about to move are now, before anything is written (so the
+// browser answers from the layout it already has). Only as many as will be animated.
+function measure(m, batch) {
+  const first = new Map();
+  let room = MAX_ANIMATED - animated;
+  for (const key of batch) {
+    if (room <= 0) break;
+    const p = m.objects.get(`Pod/${key}`);
+    const el = podEls.get(key);
+    if (!p || !el || !el.isConnected || (el.dataset.podNode || "") === (p.node || "")) continue;
+    first.set(key, el.getBoundingClientRect());
+    room -= 1;
+  }
+  return { first, queue: els.queue.getBoundingClientRect() };
+}
+
+function placeBatch(m, batch, bound, from) {
+  // Place each in its node, or in the scheduling queue.
+  const plays = [];
+  for (const key of batch) {
+    const p = m.objects.get(`Pod/${key}`);
+    if (!p) {
+      const gone = podEls.get(key);
+      if (gone) disappear(gone, key);
+      continue;
+    }
+    const isNew = !podEls.has(key);
+    const el = podEl(p);
+    const target = p.node && nodeEls.has(p.node) ? nodeEls.get(p.node).__pods : null;
+    let moved = false;
+    if (target) {
+      dropQueueItem(key);
+      if (el.parentElement !== target) { target.append(el); moved = !isNew; }
+    } else {
+      queueItem(p, el);
+    }
+    const flew = bound.has(key) && Boolean(target);
+    if (!from || animated >= MAX_ANIMATED) continue;
+    if (moved && from.first.has(key)) plays.push([el, from.first.get(key)]);
+    else if (isNew) plays.push([el, flew ? { left: from.queue.left + 8, top: from.queue.top + 8 } : null]);
+    else continue;
+    animated += 1;
+  }
+
+  // FLIP, step 2: read every final position (one layout), then start every animation.
+  const lasts = plays.map(([el, first]) => (first ? el.getBoundingClientRect() : null));
+  const stagger = Math.min(25, 600 / Math.max(plays.length, 1));
+  plays.forEach(([el, first], i) => (first ? flip(el, first, i * stagger, lasts[i]) : appear(el, i * stagger)));
 }
 
 // ----- traffic -------------------------------------------------------------------------------------------------------
@@ -506,7 +540,8 @@ function applyEventFilter() {
 function updateAgo() {
   if (!model) return;
   const now = model.simNow();
-  for (const tr of els.events.children) $("[data-ago]", tr).textContent = humanDuration(now - Number(tr.dataset.last));
+  // Only the cells whose text changes are written (an unchanged write still relays the table out).
+  for (const tr of els.events.children) setText(tr.firstElementChild, humanDuration(now - Number(tr.dataset.last)));
 }
 
 // ----- control-plane activity ----------------------------------------------------------------------------------------
@@ -514,11 +549,11 @@ function flashActivity(activity) {
   for (const a of activity) {
     const names = a === "apiserver" ? ["apiserver", "etcd"] : [a];
     for (const n of names) {
+      // An overlay fading out (opacity runs on the compositor; no layout is forced to restart it).
       document.querySelectorAll(`[data-component="${n}"]`).forEach((c) => {
-        c.classList.remove("flash");
-        void c.offsetWidth;
-        c.classList.add("flash");
-        setTimeout(() => c.classList.remove("flash"), 500);
+        c.dataset.flashed = String(Date.now()); // a hook for tests: when it last acted
+        if (!reduceMotion) play(c, [{ opacity: 1 }, { opacity: 0 }], { duration: 600, easing: "ease-out", pseudoElement: "::after" });
+        else { c.classList.add("flash"); setTimeout(() => c.classList.remove("flash"), 500); }
       });
     }
   }

@@ -186,3 +186,56 @@ def test_editor_works_without_javascript(kubelab_server: str, chromium: Any) -> 
     )
     expect(page.locator("[data-result]")).to_contain_text("at line 8: spec.replicas")
     context.close()
+
+
+def test_pending_pods_wait_in_the_queue_grouped_by_reason(
+    kubelab_server: str, page: Any, artifacts: Path
+) -> None:
+    """Pods no node can fit wait in the scheduling queue under the scheduler's FailedScheduling
+    message (one line for all of them, with how many), and the control plane's flash fades away."""
+    page.goto(f"{kubelab_server}/c/demo/")
+    page.wait_for_selector("[data-node]")
+    page.request.post(
+        f"{kubelab_server}/c/demo/apply/",
+        headers={
+            "X-CSRFToken": page.eval_on_selector("[name=csrfmiddlewaretoken]", "e => e.value"),
+            "Accept": "application/json",
+            "Referer": f"{kubelab_server}/c/demo/",
+        },
+        form={
+            "manifest": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: huge}\nspec:\n"
+            "  replicas: 3\n  selector: {matchLabels: {app: huge}}\n  template:\n"
+            "    metadata: {labels: {app: huge}}\n    spec:\n      containers:\n"
+            "      - {name: c, image: nginx, resources: {requests: {cpu: '64'}}}\n"
+        },
+    )
+    queue = page.locator("[data-queue]")
+    wait_until(
+        page, "document.querySelectorAll('[data-queue] [data-pod^=\"default/huge-\"]').length === 3"
+    )
+    expect(page.locator("[data-queue-count]")).to_have_text("3")
+    # kube-scheduler's message (k8s-fidelity.md §2): the same for all three, so shown once.
+    expect(queue.locator(".queue-item")).to_have_count(1)
+    why = queue.locator(".why")
+    expect(why).to_contain_text(re.compile(r"^0/\d nodes are available: .*Insufficient cpu"))
+    assert why.get_attribute("data-count") == "3 pods: "
+    for pod in queue.locator("[data-pod]").all():
+        assert pod.get_attribute("data-status") == "Pending"
+        assert pod.get_attribute("data-pod-node") == ""
+    page.screenshot(path=str(artifacts / "queue.png"))
+    page.wait_for_timeout(1000)
+    assert page.evaluate(
+        "[...document.querySelectorAll('[data-component]')]"
+        ".filter(c => Date.now() - Number(c.dataset.flashed || 0) > 700)"
+        ".every(c => getComputedStyle(c, '::after').opacity === '0')"
+    ), "a control-plane flash did not fade"
+    page.request.post(
+        f"{kubelab_server}/c/demo/console/",
+        headers={
+            "X-CSRFToken": page.eval_on_selector("[name=csrfmiddlewaretoken]", "e => e.value"),
+            "Referer": f"{kubelab_server}/c/demo/",
+        },
+        form={"command": "delete deployment huge"},
+    )
+    wait_until(page, "!document.querySelector('[data-queue] [data-pod]')")
+    expect(page.locator("[data-queue-count]")).to_have_text("0")

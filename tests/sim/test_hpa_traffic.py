@@ -326,3 +326,54 @@ def test_ingress_validation_in_kubectl_words() -> None:
         'The Ingress "shop" is invalid: spec.rules[0].http.paths[0].pathType: Required value: '
         "pathType must be specified" in r.err
     ), r.err
+
+
+def test_describe_ingress_in_kubectl_layout() -> None:
+    """`kubectl describe ingress` (kubectl describe.go describeIngressV1, run through Go's
+    tabwriter): each backend as svc:port with the Service's ready endpoints on that port (three,
+    then "+ N more..."), TLS lines, a missing Service as kubectl's error, the controller's events."""
+    st = web_cluster(4)
+    tls = INGRESS.replace(
+        "  rules:", "  tls:\n  - {hosts: [shop.example], secretName: shop-tls}\n  rules:"
+    )
+    apply_text(st, tls)
+    advance(st, st.now + 30)
+    eps = sorted(
+        (p for p in st.pods.values() if p.ready),
+        key=lambda p: tuple(map(int, p.ip.split("."))),
+    )
+    first3 = ",".join(f"{p.ip}:80" for p in eps[:3])
+    text = run(LocalApi(st), "describe ingress shop").out
+    assert text.splitlines() == [
+        "Name:             shop",
+        "Labels:           <none>",
+        "Namespace:        default",
+        "Address:          198.51.100.254",
+        "Ingress Class:    nginx",
+        "Default backend:  <default>",
+        "TLS:",
+        "  shop-tls terminates shop.example",
+        "Rules:",
+        "  Host          Path  Backends",
+        "  ----          ----  --------",
+        "  shop.example  ",
+        f"                /      web:80 ({first3} + 1 more...)",
+        '                /api   api:80 (<error: services "api" not found>)',
+        "Annotations:    <none>",
+        "Events:",
+        "  Type    Reason  Age   From                      Message",
+        "  ----    ------  ----  ----                      -------",
+        "  Normal  Sync    30s   nginx-ingress-controller  Scheduled for sync",
+    ]
+
+
+def test_tabwrite_aligns_per_block_like_go() -> None:
+    """Go's text/tabwriter: a line without a cell in a column ends that column's block."""
+    from kubelab.sim.printers import tabwrite
+
+    assert tabwrite(["a:\t1", "long key:\t2", "break", "b:\t3"]).splitlines() == [
+        "a:         1",
+        "long key:  2",
+        "break",
+        "b:  3",
+    ]
