@@ -298,11 +298,27 @@ def service_load(
     peak: float | None = None,
     duration: float = 60.0,
     actor: Actor,
+    kind: str = "Service",
+    host: str = "",
+    path: str = "/",
 ) -> list[str]:
-    """Simulated clients for a Service (the instructor's, or a student's on their own Service)."""
+    """Simulated clients for a Service, or for an Ingress host and path (the instructor's, or a
+    student's on their own objects)."""
 
     def run(st: ClusterState) -> list[str]:
-        authorize(st, "patch", "Service", namespace, service)
+        authorize(st, "patch", kind, namespace, service)
+        if kind == "Ingress":
+            return traffic.set_ingress_load(
+                st,
+                namespace,
+                service,
+                rps,
+                host=host,
+                path=path,
+                profile=profile,
+                peak=peak,
+                duration=duration,
+            )
         return traffic.set_load(
             st, namespace, service, rps, profile=profile, peak=peak, duration=duration
         )

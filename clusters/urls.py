@@ -39,6 +39,11 @@ urlpatterns = [
         views.service_load,
         name="service-load",
     ),
+    path(
+        "c/<slug:slug>/ingresses/<str:namespace>/<str:name>/load/",
+        views.service_load,
+        name="ingress-load",
+    ),
     path("c/<slug:slug>/reset/", views.cluster_reset, name="reset"),
     path("c/<slug:slug>/console/", views.console, name="console"),
     path("c/<slug:slug>/apply/", workload_views.apply_page, name="apply"),

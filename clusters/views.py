@@ -271,8 +271,19 @@ def node_add(request: HttpRequest, cluster: Cluster, actor: access.Actor) -> Htt
 def service_load(
     request: HttpRequest, cluster: Cluster, actor: access.Actor, namespace: str, name: str
 ) -> HttpResponse:
-    """Set the simulated clients of a Service: requests per second and a profile."""
+    """Set the simulated clients of a Service (or, under ``ingresses/``, of an Ingress host and
+    path): requests per second and a profile."""
     p = request.POST
+    kind = (
+        "Ingress"
+        if request.resolver_match and request.resolver_match.url_name == "ingress-load"
+        else "Service"
+    )
+    host, path = p.get("host", ""), p.get("path") or "/"
+    if len(host) > 253 or len(path) > 1024 or not path.startswith("/"):
+        return _answer(
+            request, False, "error: host must be a DNS name and path must start with /", 400
+        )
     try:
         rps = float(p.get("rps", ""))
         peak = float(p["peak"]) if p.get("peak") else None
@@ -291,6 +302,9 @@ def service_load(
             peak=peak,
             duration=duration,
             actor=actor,
+            kind=kind,
+            host=host,
+            path=path,
         )
     except ApiError as e:
         return _api_error(request, e)

@@ -13,8 +13,11 @@ Services at 1,000 req/s cost the same as one at 1 req/s.
 * **A pod's service model** (KubeLab's own, not Kubernetes'): each request costs
   ``CPU_PER_REQUEST`` millicore-seconds, so a pod requesting 100m serves 100 req/s at 100% of
   its request; it can burst to its CPU limit (or ``BURST`` × its request without one); requests
-  beyond that fail (HTTP 503). Latency grows with utilisation of that ceiling, as in a queue:
-  ``BASE_LATENCY_MS / (1 − ρ)``.
+  beyond that fail (HTTP 503). Each pod is a single-server queue (M/M/1) at utilisation ρ of that
+  ceiling: its response time is exponential with mean ``BASE_LATENCY_MS / (1 − ρ)``, so its p50,
+  p95 and p99 are ln 2, ln 20 and ln 100 times the mean. A Service's percentiles are those of the
+  mix of its pods' response times, weighted by the requests each served; a tier that calls
+  another adds the callee's.
 * **Metrics** are what metrics-server would report: CPU averaged over a ``WINDOW`` of 15 s,
   per pod; ``kubectl top`` and the HorizontalPodAutoscaler read them.
 """
@@ -255,7 +258,8 @@ def run(state: ClusterState) -> None:
         lost = res["ok"] * (1 - survive)
         res["ok"] -= lost
         res["failed"] += lost
-        res["p95"] = round(res["p95"] + sum(d["p95"] for d in deps), 1)
+        for p in ("p50", "p95", "p99"):
+            res[p] = min(round(res[p] + sum(d[p] for d in deps), 1), MAX_LATENCY_MS)
         res["calls"] = calls[key]
     for key, res in summary.items():
         res["rps"] = res["ok"] / STEP
@@ -284,7 +288,9 @@ def run(state: ClusterState) -> None:
             "backend": backend,
             "rps": res["rps"] if res else 0.0,
             "errors": res["errors"] if res else unrouted.get(key, 0.0) / STEP,
+            "p50": res["p50"] if res else 0.0,
             "p95": res["p95"] if res else 0.0,
+            "p99": res["p99"] if res else 0.0,
             "split": {},
         }
     state.traffic = summary
@@ -408,7 +414,7 @@ def _serve(
             errors += k - done
             rho = min((served[pod.uid] + IDLE_CPU) / ceiling, 0.999)
             lat_weights.append((min(BASE_LATENCY_MS / (1 - rho), MAX_LATENCY_MS), done))
-    p95 = _percentile(lat_weights, 0.95)
+    p50, p95, p99 = _quantiles(lat_weights)
     point = [round(now, 3), ok, errors + refused, round(p95, 1)]
     series = svc_m.setdefault(f"{svc.namespace}/{svc.name}", [])
     series.append(point)
@@ -417,21 +423,44 @@ def _serve(
         "ok": float(ok),
         "failed": float(errors + refused),
         "refused": refused / STEP,
+        "p50": round(p50, 1),
         "p95": round(p95, 1),
+        "p99": round(p99, 1),
         "split": split,
     }
 
 
-def _percentile(weighted: list[tuple[float, int]], q: float) -> float:
-    total = sum(w for _, w in weighted)
+def _quantiles(
+    weighted: list[tuple[float, int]], qs: tuple[float, ...] = (0.5, 0.95, 0.99)
+) -> list[float]:
+    """Percentiles of a mix of exponential response times (pod mean, requests it served).
+
+    Pods with about the same mean (two significant figures) are pooled, so 500 pods cost about
+    as much as a few; each percentile is found by bisection on the mix's distribution function."""
+    pooled: dict[float, int] = {}
+    for mean, w in weighted:
+        if w > 0:
+            key = float(f"{mean:.2g}")
+            pooled[key] = pooled.get(key, 0) + w
+    total = sum(pooled.values())
     if not total:
-        return 0.0
-    acc = 0
-    for value, w in sorted(weighted):
-        acc += w
-        if acc >= q * total:
-            return value
-    return weighted[-1][0]
+        return [0.0 for _ in qs]
+    mix = [(m, w / total) for m, w in pooled.items()]
+
+    def cdf(x: float) -> float:
+        return sum(f * (1.0 - math.exp(-x / m)) for m, f in mix)
+
+    out = []
+    for q in qs:
+        lo, hi = 0.0, MAX_LATENCY_MS  # beyond it, the client has given up (a timeout)
+        if cdf(hi) < q:
+            out.append(MAX_LATENCY_MS)
+            continue
+        for _ in range(30):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if cdf(mid) < q else (lo, mid)
+        out.append(hi)
+    return out
 
 
 def pod_cpu(state: ClusterState, pod: Pod, idle_default: bool = False) -> float | None:

@@ -80,31 +80,57 @@ function nodeEl(node) {
   return el;
 }
 
-function bar(label, used, total, fmt) {
+// A capacity bar: built once per node, then only its fill (a scale, animated on the compositor)
+// and its numbers change.
+function bar(host, label, used, total, fmt) {
   const pct = total ? Math.min(100, (used / total) * 100) : 0;
-  const cls = pct >= 100 ? "full" : pct >= 80 ? "high" : "";
-  return `<span>${label}</span><span class="bar ${cls}" role="meter" aria-valuenow="${Math.round(pct)}" aria-valuemin="0" aria-valuemax="100"><span style="--f:${(pct / 100).toFixed(3)}"></span></span><span>${fmt(used)}/${fmt(total)}</span>`;
+  let b = host.__bars?.[label];
+  if (!b) {
+    const name = document.createElement("span");
+    name.textContent = label;
+    const meter = document.createElement("span");
+    meter.className = "bar";
+    meter.setAttribute("role", "meter");
+    meter.setAttribute("aria-valuemin", "0");
+    meter.setAttribute("aria-valuemax", "100");
+    meter.setAttribute("aria-label", label);
+    const fill = document.createElement("span");
+    meter.append(fill);
+    const nums = document.createElement("span");
+    host.append(name, meter, nums);
+    b = (host.__bars ||= {})[label] = { meter, fill, nums };
+  }
+  const cls = pct >= 100 ? "bar full" : pct >= 80 ? "bar high" : "bar";
+  if (b.meter.className !== cls) b.meter.className = cls;
+  const now = String(Math.round(pct));
+  if (b.meter.getAttribute("aria-valuenow") !== now) b.meter.setAttribute("aria-valuenow", now);
+  const f = (pct / 100).toFixed(3);
+  if (b.fill.style.getPropertyValue("--f") !== f) b.fill.style.setProperty("--f", f);
+  setText(b.nums, `${fmt(used)}/${fmt(total)}`);
 }
 const fmtCpu = (m) => (m % 1000 === 0 ? `${m / 1000}` : (m / 1000).toFixed(m < 1000 ? 2 : 1));
 const fmtMem = (b) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)}Gi` : `${Math.round(b / 2 ** 20)}Mi`);
 
 function updateNode(node, podsOnNode) {
   const el = nodeEl(node);
-  el.dataset.status = node.status;
-  $("[data-badge]", el).textContent = node.status;
-  $("[data-roles]", el).textContent = node.roles === "<none>" ? "" : node.roles;
-  $("[data-agents]", el).innerHTML = node.kubelet
+  setData(el, "status", node.status);
+  setText($("[data-badge]", el), node.status);
+  setText($("[data-roles]", el), node.roles === "<none>" ? "" : node.roles);
+  setHTML($("[data-agents]", el), node.kubelet
     ? "kubelet · kube-proxy · containerd"
-    : `<span class="down">kubelet ✕</span> · kube-proxy · containerd`;
-  $("[data-taints]", el).innerHTML = (node.taints || [])
+    : `<span class="down">kubelet ✕</span> · kube-proxy · containerd`);
+  setHTML($("[data-taints]", el), (node.taints || [])
     .map((t) => `<span class="taint" title="taint">${esc(t.key)}${t.value ? "=" + esc(t.value) : ""}:${esc(t.effect)}</span>`)
-    .join("");
+    .join(""));
   let cpu = 0, mem = 0, n = 0;
   for (const p of podsOnNode) {
     if (p.phase === "Succeeded" || p.phase === "Failed") continue;
     cpu += p.cpu; mem += p.memory; n += 1;
   }
-  $("[data-bars]", el).innerHTML = bar("CPU", cpu, node.cpu, fmtCpu) + bar("MEM", mem, node.memory, fmtMem) + bar("pods", n, node.pods, String);
+  const bars = el.__barsEl || (el.__barsEl = $("[data-bars]", el));
+  bar(bars, "CPU", cpu, node.cpu, fmtCpu);
+  bar(bars, "MEM", mem, node.memory, fmtMem);
+  bar(bars, "pods", n, node.pods, String);
   el.querySelectorAll("[data-node-action]").forEach((b) => {
     const a = b.dataset.nodeAction;
     b.hidden = (a === "fail" && !node.kubelet) || (a === "recover" && node.kubelet) ||
@@ -133,20 +159,30 @@ function podEl(pod) {
     pod.containers.map((c) => `${c.name}${c.state}${c.reason}${c.ready}`).join()].join("|");
   if (el.__sig === sig) return el; // nothing visible changed
   el.__sig = sig;
-  el.style.setProperty("--c", `var(--o${ownerIndex(app)})`);
-  el.dataset.status = pod.status;
-  el.dataset.podNode = pod.node || "";
+  // Only what differs is written: an unchanged text or attribute rewritten still costs the chip a
+  // style recalculation and a relayout, times 500 pods in one delta.
+  const parts = el.__parts || (el.__parts = {
+    app: el.querySelector(".app"), sfx: el.querySelector(".sfx"), glyph: el.querySelector(".glyph"),
+    containers: el.querySelector(".containers"), restarts: el.querySelector(".restarts"),
+  });
+  const colour = `var(--o${ownerIndex(app)})`;
+  if (el.__colour !== colour) { el.style.setProperty("--c", colour); el.__colour = colour; }
+  setData(el, "status", pod.status);
+  setData(el, "podNode", pod.node || "");
+  setData(el, "replaces", pod.replaces || "");
   el.classList.toggle("notready", pod.status === "Running" && !pod.podReady);
   el.classList.toggle("others", Boolean(myNamespace) && pod.namespace !== myNamespace);
   el.classList.toggle("node-lost", pod.status === "Running" && !pod.podReady && ready === total);
-  el.querySelector(".app").textContent = app;
-  el.querySelector(".sfx").textContent = "·" + pod.name.slice(pod.name.lastIndexOf("-") + 1);
-  el.querySelector(".glyph").textContent = GLYPH[pod.status] ?? "•";
-  el.querySelector(".containers").innerHTML = pod.containers.map((c) => `<i class="ctr${c.ready ? "" : " notready"}" title="${esc(c.name)}: ${esc(c.state)}${c.reason ? " " + esc(c.reason) : ""}"></i>`).join("");
-  el.querySelector(".restarts").textContent = pod.restarts ? `↻${pod.restarts}` : "";
-  el.title = `${pod.name}\n${pod.ready} ${pod.status}${pod.restarts ? ` · ${pod.restarts} restarts` : ""}${pod.node ? " · " + pod.node : ""}${pod.ip ? " · " + pod.ip : ""}${pod.replaces ? `\nreplaces ${pod.replaces}` : ""}`;
-  el.dataset.replaces = pod.replaces || "";
-  el.setAttribute("aria-label", `pod ${pod.name}, ${pod.status}, ready ${pod.ready}`);
+  setText(parts.app, app);
+  setText(parts.sfx, "·" + pod.name.slice(pod.name.lastIndexOf("-") + 1));
+  setText(parts.glyph, GLYPH[pod.status] ?? "•");
+  const ctrs = pod.containers.map((c) => `<i class="ctr${c.ready ? "" : " notready"}" title="${esc(c.name)}: ${esc(c.state)}${c.reason ? " " + esc(c.reason) : ""}"></i>`).join("");
+  setHTML(parts.containers, ctrs);
+  setText(parts.restarts, pod.restarts ? `↻${pod.restarts}` : "");
+  const title = `${pod.name}\n${pod.ready} ${pod.status}${pod.restarts ? ` · ${pod.restarts} restarts` : ""}${pod.node ? " · " + pod.node : ""}${pod.ip ? " · " + pod.ip : ""}${pod.replaces ? `\nreplaces ${pod.replaces}` : ""}`;
+  if (el.title !== title) el.title = title;
+  const label = `pod ${pod.name}, ${pod.status}, ready ${pod.ready}`;
+  if (el.getAttribute("aria-label") !== label) el.setAttribute("aria-label", label);
   return el;
 }
 
@@ -290,8 +326,9 @@ function render(m, change) {
   placePods(m, keys, bound, !change.snapshot && !reduceMotion, writeNodes);
 
   if (change.snapshot || changedKinds.has("Deployment") || changedKinds.has("ReplicaSet") || changedKinds.has("HorizontalPodAutoscaler")) renderDeployments(m);
-  if (change.snapshot || changedKinds.has("Service") || changedKinds.has("Ingress")) renderServices(m);
-  if (change.snapshot || change.traffic) renderTraffic(m, change.traffic);
+  const servicesDrawn = change.snapshot || changedKinds.has("Service") || changedKinds.has("Ingress");
+  if (servicesDrawn) renderServices(m);
+  if (servicesDrawn || change.traffic) renderTraffic(m, change.traffic); // a redrawn list gets its figures back at once
   renderEvents(m, change);
   flashActivity([...change.activity]);
   drawBinds(change.binds);
@@ -386,48 +423,92 @@ function renderTraffic(m, now) {
     if (now && now[key]) errorTotals.set(key, (errorTotals.get(key) || 0) + t.errors);
     el.dataset.trafficErrors = String(Math.round(errorTotals.get(key) || 0));
     el.dataset.trafficRps = String(Math.round(t.rps));
-    $("[data-traffic-text]", el).textContent = `${Math.round(t.rps)} req/s ok · ${Math.round(t.errors)} errors/s${t.refused ? " (connection refused: no ready endpoints)" : ""} · p95 ${t.p95} ms`;
+    const why = t.refused ? " (connection refused: no ready endpoints)" : key.startsWith("ingress:") && !t.backend ? " (404: no rule matches)" : "";
+    const ms = (v) => (v == null ? "–" : String(Math.round(v)));
+    $("[data-traffic-text]", el).textContent = `${Math.round(t.rps)} req/s ok · ${Math.round(t.errors)} errors/s${why} · p50/p95/p99 ${ms(t.p50)}/${ms(t.p95)}/${ms(t.p99)} ms`;
     el.classList.toggle("failing", t.errors > 0);
     const series = m.series[key] || [];
     const max = Math.max(1, ...series.map((p) => p[1] + p[2]));
     el.querySelector("polyline.ok").setAttribute("points", spark(series, 1, max));
     el.querySelector("polyline.err").setAttribute("points", spark(series, 2, max));
+    const slowest = Math.max(1, ...series.map((p) => p[3]));
+    el.querySelector("polyline.lat").setAttribute("points", spark(series, 3, slowest));
+    el.querySelector("polyline.lat").dataset.max = String(slowest);
     if (now && now[key] && !reduceMotion && !document.hidden) dots(key, t);
   }
 }
 
 // Requests as dots: Service → the pod kube-proxy chose, green when served, red when refused.
 // Thinned to at most 12 a second per Service, in proportion to the split, so it stays smooth.
+// A pod that calls another tier (todo-ui → todo-api → todo-db) sends a dot on to that Service,
+// which hands it to one of its own pods: the class sees a request hop from tier to tier.
+function trafficRow(key) {
+  return els.services.querySelector(`[data-traffic="${CSS.escape(key)}"]`);
+}
+
+function fly(a, b, ok, delay, onArrive, hopTo = "") {
+  const dot = document.createElement("i");
+  dot.className = `req-dot${ok ? "" : " failed"}`;
+  if (hopTo) dot.dataset.hop = hopTo; // a call from one tier to the next
+  dot.style.left = `${a.left + 10}px`;
+  dot.style.top = `${a.top + 6}px`;
+  document.body.append(dot);
+  const anim = dot.animate([
+    { transform: "translate(0, 0)", opacity: 0.9 },
+    { transform: `translate(${b.left + (b.width || 0) / 2 - a.left - 10}px, ${b.top + (b.height || 0) / 2 - a.top - 6}px)`, opacity: ok ? 0.9 : 0 },
+  ], { duration: 700, delay, easing: "ease-in-out", fill: "both" });
+  anim.finished.then(() => { dot.remove(); if (ok) onArrive?.(); }, () => dot.remove());
+}
+
+const missed = (from) => ({ left: from.left + 40, top: from.top - 30, width: 0, height: 0 }); // a failure fades out near its start
+
+function pickPod(t) {
+  const total = t.rps + t.errors;
+  let r = Math.random() * total;
+  for (const [pod, n] of Object.entries(t.split || {})) { if ((r -= n) < 0) return pod; }
+  return null; // a failed request (refused, overloaded)
+}
+
 function dots(key, t) {
-  const from = els.services.querySelector(`[data-traffic="${CSS.escape(key)}"]`);
+  const from = trafficRow(key);
   if (!from) return;
   const a = from.getBoundingClientRect();
   const total = t.rps + t.errors;
   if (!total) return;
-  const ns = key.split("/")[0];
   const budget = Math.min(12, Math.ceil(total));
-  // A sample of this second's requests, each pod picked in proportion to what it received.
-  const entries = Object.entries(t.split || {});
-  const plan = [];
-  for (let i = 0; i < budget; i++) {
-    let r = Math.random() * total;
-    let pick = null;
-    for (const [pod, n] of entries) { if ((r -= n) < 0) { pick = pod; break; } }
-    plan.push(pick); // null: a failed request (refused, overloaded)
+  if (key.startsWith("ingress:")) {
+    // Client → the ingress controller → the Service its rules chose (or the controller's 404).
+    const ns = key.slice(8).split("/")[0];
+    const row = t.backend ? trafficRow(`${ns}/${t.backend}`) : null;
+    const entry = t.backend ? els.services.querySelector(`[data-open="service/${CSS.escape(ns)}/${CSS.escape(t.backend)}"]`) : null;
+    const to = row && !row.hidden ? row : entry;
+    for (let i = 0; i < budget; i++) {
+      const ok = Math.random() * total >= t.errors;
+      if (ok && !to) continue; // routed to a Service not listed here: nothing to draw, nothing failed
+      fly(a, ok ? to.getBoundingClientRect() : missed(a), ok, (i * 1000) / budget, null, ok ? `${ns}/${t.backend}` : "");
+    }
+    return;
   }
-  plan.forEach((pod, i) => {
+  const ns = key.split("/")[0];
+  for (let i = 0; i < budget; i++) {
+    const pod = pickPod(t);
     const target = pod ? podEls.get(`${ns}/${pod}`) : null;
-    const b = target ? target.getBoundingClientRect() : { left: a.left + 40, top: a.top - 30, width: 0, height: 0 };
-    const dot = document.createElement("i");
-    dot.className = `req-dot${pod ? "" : " failed"}`;
-    dot.style.left = `${a.left + 10}px`;
-    dot.style.top = `${a.top + 6}px`;
-    document.body.append(dot);
-    dot.animate([
-      { transform: "translate(0, 0)", opacity: 0.9 },
-      { transform: `translate(${b.left + b.width / 2 - a.left - 10}px, ${b.top + b.height / 2 - a.top - 6}px)`, opacity: pod ? 0.9 : 0 },
-    ], { duration: 700, delay: (i * 1000) / budget, easing: "ease-in-out", fill: "both" }).finished.then(() => dot.remove(), () => dot.remove());
-  });
+    const b = target ? target.getBoundingClientRect() : missed(a);
+    fly(a, b, Boolean(target), (i * 1000) / budget, () => hop(target, t.calls));
+  }
+}
+
+// A pod's onward call: from the pod to each Service it calls (coloured by how that tier is doing).
+function hop(podEl, calls) {
+  if (!calls || !calls.length || !podEl || !podEl.isConnected || !model) return;
+  const a = podEl.getBoundingClientRect();
+  for (const callee of calls) {
+    const row = trafficRow(callee);
+    const t = model.traffic[callee];
+    if (!row || !t || row.hidden) continue;
+    const ok = Math.random() * (t.rps + t.errors || 1) >= t.errors;
+    fly(a, row.getBoundingClientRect(), ok, 0, null, callee);
+  }
 }
 
 // ----- deployments and services -------------------------------------------------------------------------------------
@@ -483,16 +564,23 @@ function renderServices(m) {
       <strong class="mono">${nsPrefix(s.namespace)}${esc(s.name)}</strong> <span class="muted">${esc(s.type)} ${esc(s.clusterIP)} ${esc(ports)}</span>
       <div class="muted small">selector ${esc(sel || "<none>")}</div>
       <div class="eps ${s.endpoints.length ? "" : "none"}">endpoints: ${esc(eps)}${s.notReady.length ? ` <span class="muted">(not ready: ${esc(s.notReady.slice(0, 3).join(", "))}${s.notReady.length > 3 ? ` + ${s.notReady.length - 3} more...` : ""})</span>` : ""}</div>
-      <div class="traffic" data-traffic="${esc(s.namespace)}/${esc(s.name)}" ${s.load ? "" : "hidden"}><span data-traffic-text></span><svg class="spark" viewBox="0 0 120 24" preserveAspectRatio="none" aria-hidden="true"><polyline class="ok"/><polyline class="err"/></svg></div>
+      <div class="traffic" data-traffic="${esc(s.namespace)}/${esc(s.name)}" ${s.load ? "" : "hidden"}><span data-traffic-text></span><svg class="spark" viewBox="0 0 120 24" preserveAspectRatio="none" aria-hidden="true"><title>last two minutes: requests served (green), errors (red), p95 latency (dashed)</title><polyline class="ok"/><polyline class="err"/><polyline class="lat"/></svg></div>
       ${controls ? `<form class="load-form" data-action-form action="/c/${esc(slug)}/services/${esc(s.namespace)}/${esc(s.name)}/load/" method="post"><label>clients <input name="rps" type="number" min="0" max="100000" step="10" value="${s.load ? s.load.rps : 0}" size="5"> req/s</label><button type="submit">Set</button></form>` : ""}</div>`;
   }).join("");
   const more = all.length - shown.length;
   // The ingress controller at the cluster's edge, with each Ingress's routes.
   const ingresses = m.ofKind("Ingress").sort(classOrder).filter((g) => !myNamespace || g.namespace === myNamespace || g.namespace === "default").map((g) => `<div class="svc ingress" data-open="ingress/${esc(g.namespace)}/${esc(g.name)}" tabindex="0">
-      <strong class="mono">⇄ ${nsPrefix(g.namespace)}${esc(g.name)}</strong> <span class="muted">Ingress ${esc(g.className || "")} ${esc(g.address || "<pending>")}</span>
+      <strong class="mono">${nsPrefix(g.namespace)}${esc(g.name)}</strong> <span class="muted">Ingress · class ${esc(g.className || "<none>")}${g.address ? "" : " · no address yet"}</span>
       <div class="muted small">${g.routes.map((r) => `${esc(r.host)}${esc(r.path)} → ${esc(r.service)}`).join(" · ")}</div>
-      <div class="traffic" data-traffic="ingress:${esc(g.namespace)}/${esc(g.name)}" ${g.load ? "" : "hidden"}><span data-traffic-text></span><svg class="spark" viewBox="0 0 120 24" preserveAspectRatio="none" aria-hidden="true"><polyline class="ok"/><polyline class="err"/></svg></div></div>`).join("");
-  els.services.innerHTML = ingresses + (html || `<p class="muted empty-note">No Services.</p>`) + (more > 0 ? `<p class="muted small">…and ${more} more</p>` : "");
+      <div class="traffic" data-traffic="ingress:${esc(g.namespace)}/${esc(g.name)}" ${g.load ? "" : "hidden"}><span data-traffic-text></span><svg class="spark" viewBox="0 0 120 24" preserveAspectRatio="none" aria-hidden="true"><title>last two minutes: requests served (green), errors (red), p95 latency (dashed)</title><polyline class="ok"/><polyline class="err"/><polyline class="lat"/></svg></div>
+      ${controls ? `<form class="load-form" data-action-form action="/c/${esc(slug)}/ingresses/${esc(g.namespace)}/${esc(g.name)}/load/" method="post"><label>clients <input name="rps" type="number" min="0" max="100000" step="10" value="${g.load ? g.load.rps : 0}" size="5"> req/s</label>
+        to <select name="host" aria-label="host">${[...new Set(g.routes.map((r) => r.host))].map((h) => `<option value="${h === "*" ? "" : esc(h)}"${g.load && (g.load.host || "*") === h ? " selected" : ""}>${esc(h)}</option>`).join("")}</select>
+        <input name="path" value="${esc(g.load ? g.load.path || "/" : "/")}" size="8" aria-label="path"><button type="submit">Set</button></form>` : ""}</div>`).join("");
+  // One ingress controller serves every Ingress (ingress-nginx behind its LoadBalancer address).
+  const edgeIp = m.ofKind("Ingress").map((g) => g.address).find(Boolean) || "<pending>";
+  const edge = ingresses ? `<div class="edge" data-edge aria-label="ingress controller">
+      <div class="edge-head" title="Clients outside the cluster come in here; the controller routes each request by the Ingress rules"><strong>⇄ Ingress controller</strong><span class="muted mono">ingress-nginx ${esc(edgeIp)}</span></div>${ingresses}</div>` : "";
+  els.services.innerHTML = edge + (html || `<p class="muted empty-note">No Services.</p>`) + (more > 0 ? `<p class="muted small">…and ${more} more</p>` : "");
 }
 
 // ----- events ------------------------------------------------------------------------------------------------------------
@@ -631,6 +719,14 @@ let evictShown = new Set();
 function setText(el, text) {
   if (el && el.textContent !== text) el.textContent = text;
 }
+
+function setHTML(el, html) {
+  if (el.__html !== html) { el.innerHTML = html; el.__html = html; }
+}
+
+function setData(el, key, value) {
+  if (el.dataset[key] !== value) el.dataset[key] = value;
+}
 setInterval(tickClock, 250);
 setInterval(updateAgo, 1000);
 
@@ -664,6 +760,7 @@ document.addEventListener("click", async (ev) => {
     return;
   }
   if (ev.target.closest("[data-describe-close]")) { els.describe.hidden = true; return; }
+  if (ev.target.closest(".load-form")) return; // typing a load is not asking for `describe`
   const open = ev.target.closest("[data-open]");
   if (open) openDescribe(open.dataset.open);
 });

@@ -231,6 +231,12 @@ MATRIX: dict[str, tuple[str, str, dict[str, str], dict[str, str]]] = {
         {},
         {"instructor": ALLOW, "student": ALLOW},
     ),
+    "set clients on a Service in default": (
+        "post",
+        "/c/{slug}/services/default/web/load/",
+        {"rps": "10"},
+        {"instructor": ALLOW},
+    ),
     "fail a node": ("post", "/c/{slug}/nodes/worker-2/fail/", {}, {"instructor": ALLOW}),
     "add a node": ("post", "/c/{slug}/nodes/add/", {"name": "worker-9"}, {"instructor": ALLOW}),
     "pause the clock": ("post", "/c/{slug}/clock/pause/", {}, {"instructor": ALLOW}),

@@ -104,3 +104,66 @@ def test_describe_fragment_and_console(demo_cluster):
         "NAME            STATUS   ROLES           AGE"
     )
     assert c.post("/c/demo/console/", {"command": "x" * 3000}).status_code == 413
+
+
+INGRESS = """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: shop.example
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+"""
+
+
+def test_clients_on_a_service_and_an_ingress(demo_cluster):
+    """The instructor's load controls: a Service's clients, an Ingress host and path's clients;
+    bad numbers, unknown objects and a path that is not a path are refused and change nothing."""
+    c = Client()
+    r = c.post("/c/demo/services/default/web/load/", {"rps": "50"}, **JSON)
+    assert r.json()["output"] == "service/web load set to 50 req/s (steady)"
+    c.post("/c/demo/console/", {"command": "apply -f -", "stdin": INGRESS}, **JSON)
+    r = c.post(
+        "/c/demo/ingresses/default/shop/load/",
+        {"rps": "30", "host": "shop.example", "path": "/cart", "profile": "spike", "peak": "90"},
+        **JSON,
+    )
+    assert r.json()["output"] == "ingress.networking.k8s.io/shop load set to 30 req/s (spike)"
+
+    def loads(st):
+        return (
+            st.services[("default", "web")].sim.get("load"),
+            st.ingresses[("default", "shop")].sim.get("load"),
+        )
+
+    before = services.cluster_query(demo_cluster.pk, loads, actor=OPERATOR)
+    assert before[0]["rps"] == 50
+    assert (before[1]["host"], before[1]["path"], before[1]["peak"]) == (
+        "shop.example",
+        "/cart",
+        90,
+    )
+    for url, data, status, words in [
+        ("/c/demo/services/default/web/load/", {"rps": "lots"}, 400, "must be numbers"),
+        ("/c/demo/services/default/web/load/", {"rps": "-5"}, 400, "between 0 and"),
+        (
+            "/c/demo/services/default/web/load/",
+            {"rps": "5", "profile": "zigzag"},
+            400,
+            "unknown load profile",
+        ),
+        ("/c/demo/services/default/nope/load/", {"rps": "5"}, 404, 'services "nope" not found'),
+        (
+            "/c/demo/ingresses/default/shop/load/",
+            {"rps": "5", "path": "cart"},
+            400,
+            "path must start with /",
+        ),
+        ("/c/demo/ingresses/default/nope/load/", {"rps": "5"}, 404, '"nope" not found'),
+    ]:
+        r = c.post(url, data, **JSON)
+        assert r.status_code == status and words in r.json()["output"], (url, data, r.json())
+    assert services.cluster_query(demo_cluster.pk, loads, actor=OPERATOR) == before

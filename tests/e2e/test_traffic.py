@@ -85,3 +85,55 @@ def test_traffic_dots_and_errors_when_the_only_backend_fails(
     page.screenshot(path=str(artifacts / "traffic-failing.png"))
     page.locator(f'[data-node="{node}"] [data-node-action="recover"]').click()
     post(page, cluster + "services/default/solo/load/", {"rps": "0"})
+
+
+def test_requests_come_in_at_the_edge_and_hop_between_tiers(
+    kubelab_server: str, page: Any, artifacts: Path
+) -> None:
+    """The seed's todo app behind an Ingress: the instructor sets clients on the Ingress from the
+    ingress controller's box at the cluster's edge; dots travel controller → todo-ui, and each UI
+    pod's call goes on to todo-api, whose pods call todo-db (the call graph from their env)."""
+    import yaml
+
+    from .conftest import ROOT
+
+    steps = yaml.safe_load((ROOT / "kubelab/scenarios/todo-app.yaml").read_text())["steps"]
+    manifests = steps[0]["apply"] + (
+        "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: todo}\nspec:\n"
+        "  ingressClassName: nginx\n  rules:\n  - host: todo.example\n    http:\n      paths:\n"
+        "      - {path: /, pathType: Prefix, backend: {service: {name: todo-ui, port: {number: 80}}}}\n"
+    )
+    cluster = f"{kubelab_server}/c/demo/"
+    page.goto(cluster)
+    out = post(page, cluster + "console/", {"command": "apply -f -", "stdin": manifests})
+    assert out["code"] == 0, out
+    post(page, cluster + "clock/speed/", {"speed": "10"})
+    wait_until(
+        page,
+        'document.querySelectorAll(\'[data-pod^="default/todo-"][data-status="Running"]:not(.notready)\').length === 5',
+        60000,
+    )
+    post(page, cluster + "clock/speed/", {"speed": "1"})
+    edge = page.locator("[data-edge]")
+    edge.locator('[data-open="ingress/default/todo"]').wait_for()
+    assert "198.51.100.254" in edge.inner_text()
+    form = edge.locator("form.load-form")
+    form.locator("input[name=rps]").fill("40")
+    form.locator("select[name=host]").select_option("todo.example")
+    form.locator("button").click()
+    wait_until(
+        page,
+        """Number(document.querySelector('[data-traffic="ingress:default/todo"]')?.dataset.trafficRps || 0) > 20""",
+        20000,
+    )
+    for callee in ("default/todo-ui", "default/todo-api", "default/todo-db"):
+        wait_until(
+            page, f"document.querySelector('.req-dot[data-hop=\"{callee}\"]') !== null", 20000
+        )
+    text = page.inner_text('[data-traffic="default/todo-ui"]')
+    assert "p50" in text and "p95" in text and "p99" in text, text
+    page.screenshot(path=str(artifacts / "traffic-tiers.png"))
+    form = page.locator("[data-edge] form.load-form")
+    form.locator("input[name=rps]").fill("0")
+    form.locator("button").click()
+    post(page, cluster + "console/", {"command": "delete ingress todo"})

@@ -377,3 +377,25 @@ def test_tabwrite_aligns_per_block_like_go() -> None:
         "break",
         "b:  3",
     ]
+
+
+def test_latency_percentiles_of_a_single_server_queue() -> None:
+    """Each pod is an M/M/1 queue: response time exponential with mean L, so p50 = L·ln 2,
+    p95 = L·ln 20, p99 = L·ln 100; a Service's are those of its pods' mix, by requests served."""
+    from kubelab.sim.traffic import _quantiles
+
+    p50, p95, p99 = _quantiles([(10.0, 100)])
+    assert (round(p50, 2), round(p95, 2), round(p99, 2)) == (6.93, 29.96, 46.05)
+    # Half the requests on a pod at mean 10 ms, half on one at 100 ms: the median sits between,
+    # the tail belongs to the slow pod.
+    p50, p95, p99 = _quantiles([(10.0, 50), (100.0, 50)])
+    assert 10 < p50 < 60 and 230 < p95 < 240 and 390 < p99 < 400
+    assert _quantiles([]) == [0.0, 0.0, 0.0]
+
+
+def test_service_reports_p50_p95_p99() -> None:
+    st = web_cluster(2)
+    traffic.set_load(st, "default", "web", 100)
+    advance(st, st.now + 5)
+    s = st.traffic["default/web"]
+    assert 0 < s["p50"] < s["p95"] < s["p99"]
