@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 
 from kubelab.sim.apiserver.authz import Authorizer, forbidden
+from kubelab.sim.objects import CLUSTER_SCOPED
 
 from .models import Classroom, Cluster, Membership
 
@@ -128,9 +129,9 @@ def authorizer(actor: Actor) -> Authorizer | None:
                 own = name == actor.namespace
             else:
                 own = bool(namespace) and namespace == actor.namespace
-            if read and (own or kind == "Node" or not actor.anonymise):
+            if read and (own or kind in ("Node", "IngressClass") or not actor.anonymise):
                 return
-            if not read and own and kind not in ("Namespace", "Node") and not actor.closed:
+            if not read and own and kind not in CLUSTER_SCOPED and not actor.closed:
                 return
         elif read and actor.role in ("visitor", "projector"):
             return

@@ -22,6 +22,7 @@ from kubelab.sim import printers
 from kubelab.sim.apiserver import ApiError
 from kubelab.sim.apiserver.authz import authorize
 from kubelab.sim.kubectl import run as kubectl_run
+from kubelab.sim.objects import CLUSTER_SCOPED
 
 from . import access, services, store
 from .kubectl_api import ServiceApi
@@ -128,6 +129,7 @@ def cluster_view(request: HtmxHttpRequest, cluster: Cluster, actor: access.Actor
 KIND_WORDS = {
     "hpa": "HorizontalPodAutoscaler",
     "ingress": "Ingress",
+    "ingressclass": "IngressClass",
     "horizontalpodautoscaler": "HorizontalPodAutoscaler",
     "pod": "Pod",
     "node": "Node",
@@ -153,9 +155,7 @@ def describe(
         raise Http404("unknown kind")
 
     def read(state: Any) -> dict[str, Any]:
-        authorize(
-            state, "get", k, "" if k in ("Node", "Namespace") else namespace or "default", name
-        )
+        authorize(state, "get", k, "" if k in CLUSTER_SCOPED else namespace or "default", name)
         obj = state.get(k, namespace or "default", name)
         if obj is None:
             raise Http404(f"{kind} {name} not found")

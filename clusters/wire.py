@@ -11,6 +11,7 @@ import re
 import time
 from typing import Any
 
+from kubelab.sim.controllers import service_lb
 from kubelab.sim.controllers.deployment import max_surge, max_unavailable
 from kubelab.sim.objects import Deployment, KObject, Namespace, Node, Pod, ReplicaSet, Service
 from kubelab.sim.printers import hpa_targets, node_roles, node_status, pod_columns
@@ -169,6 +170,7 @@ def view(obj: KObject, now: float) -> dict[str, Any]:
     elif obj.kind == "Ingress":
         v.update(
             className=obj.spec.get("ingressClassName") or "",
+            claimed=service_lb.claims(obj),
             address=",".join(
                 i.get("ip", "") for i in (obj.status.get("loadBalancer") or {}).get("ingress") or []
             ),

@@ -49,6 +49,7 @@ GALLERY_ORDER = [
     "rolling-update",
     "guestbook",
     "todo-app",
+    "ingress-routing",
     "stuck-rollout",
     "bad-image",
     "unschedulable",

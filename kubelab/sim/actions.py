@@ -24,7 +24,7 @@ from .apiserver.validation import (
 )
 from .controllers.deployment import REVISION, equal_ignore_hash
 from .controllers.node_lifecycle import healthy_conditions
-from .objects import Deployment, KObject, Namespace, Node
+from .objects import CLUSTER_SCOPED, Deployment, KObject, Namespace, Node
 from .quantity import QuantityError, int_value, milli_value
 from .state import ClusterState
 
@@ -60,6 +60,9 @@ KIND_ALIASES = {
     "ingresses": "Ingress",
     "ing": "Ingress",
     "ingress.networking.k8s.io": "Ingress",
+    "ingressclass": "IngressClass",
+    "ingressclasses": "IngressClass",
+    "ingressclass.networking.k8s.io": "IngressClass",
     "event": "Event",
     "events": "Event",
     "ev": "Event",
@@ -483,7 +486,13 @@ def rollout_history(state: ClusterState, namespace: str, name: str, revision: in
 
 def delete(state: ClusterState, kind: str, namespace: str, name: str) -> list[str]:
     """``kubectl delete``: background cascading deletion."""
-    authorize(state, "delete", kind, "" if kind in ("Node", "Namespace") else namespace, name)
+    authorize(state, "delete", kind, "" if kind in CLUSTER_SCOPED else namespace, name)
+    if kind == "IngressClass" and name in state.ingress_classes:
+        raise ApiError(
+            f'error: KubeLab\'s IngressClass "{name}" comes with its ingress controller and '
+            "cannot be deleted here",
+            code=422,
+        )
     if kind == "Node":
         remove_node(state, name)
         return [f'node "{name}" deleted']

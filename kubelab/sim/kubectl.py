@@ -19,6 +19,7 @@ from .apiserver import ApiError
 from .apiserver.apply import apply_text
 from .apiserver.authz import authorize
 from .control_loop import settle
+from .objects import CLUSTER_SCOPED
 from .state import ClusterState
 
 Mutation = Callable[[ClusterState], list[str]]
@@ -228,12 +229,12 @@ def _get(
     blocks = []
     for w in words:
         kind = _kind(w)
-        namespace = None if all_ns and kind not in ("Node", "Namespace") else ns
+        namespace = None if all_ns and kind not in CLUSTER_SCOPED else ns
         authorize(
             state,
             "list" if name is None else "get",
             kind,
-            "" if kind in ("Node", "Namespace") else (namespace or ""),
+            "" if kind in CLUSTER_SCOPED else (namespace or ""),
             name or "",
         )
         if out_fmt == "json":
@@ -247,7 +248,7 @@ def _get(
             if obj is None:
                 raise actions.not_found(kind, name)
             headers, rows = printers.get_rows(state, kind, namespace, out_fmt == "wide")
-            col = 1 if namespace is None and kind not in ("Node", "Namespace") else 0
+            col = 1 if namespace is None and kind not in CLUSTER_SCOPED else 0
             rows = [r for r in rows if r[col] == name]
             blocks.append(printers.table(headers, rows))
             continue
@@ -280,7 +281,7 @@ def cmd_describe(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result: 
     try:
 
         def read(st: ClusterState) -> str:
-            authorize(st, "get", kind, "" if kind in ("Node", "Namespace") else ns, name)
+            authorize(st, "get", kind, "" if kind in CLUSTER_SCOPED else ns, name)
             return printers.describe(st, kind, ns, name)
 
         return Result(0, api.query(read) + "\n", "")

@@ -401,6 +401,19 @@ class Ingress(KObject):
     resource = "ingress.networking.k8s.io"
 
 
+class IngressClass(KObject):
+    """The cluster's one IngressClass, ``nginx``: installed with its ingress controller
+    (ingress-nginx), not created through the API here (``ClusterState.ingress_classes``)."""
+
+    kind = "IngressClass"
+    api_version = "networking.k8s.io/v1"
+    namespaced = False
+    resource = "ingressclass.networking.k8s.io"
+
+
+# Kinds without a namespace: addressed by name alone.
+CLUSTER_SCOPED = ("Node", "Namespace", "IngressClass")
+
 KINDS: dict[str, type[KObject]] = {
     k.kind: k
     for k in (

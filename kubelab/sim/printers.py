@@ -358,6 +358,13 @@ def get_rows(
             ]
             rows.append(([g.namespace] if namespace is None else []) + row)
         return (["NAMESPACE"] if namespace is None else []) + headers, rows
+    if kind == "IngressClass":
+        headers = ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
+        rows = [
+            [c.name, c.spec.get("controller", ""), "<none>", _age(c, now)]
+            for c in sorted(state.ingress_classes.values(), key=lambda c: c.name)
+        ]
+        return headers, rows
     if kind == "HorizontalPodAutoscaler":
         headers = ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
         rows = []
@@ -474,7 +481,7 @@ def get_table(
 ) -> str:
     headers, rows = get_rows(state, kind, namespace, wide)
     if not rows:
-        if kind in ("Node",):
+        if kind in ("Node", "IngressClass"):
             return "No resources found"
         where = "" if namespace is None else f" in {namespace} namespace"
         return f"No resources found{where}."
@@ -1235,6 +1242,14 @@ def describe(state: ClusterState, kind: str, namespace: str, name: str) -> str:
         return describe_hpa(state, obj)
     if obj.kind == "Ingress":
         return describe_ingress(state, obj)
+    if obj.kind == "IngressClass":
+        # describeIngressClassV1
+        lines = [f"Name:\t{obj.name}", *_multiline("Labels", obj.labels)]
+        lines += [
+            *_multiline("Annotations", obj.annotations),
+            f"Controller:\t{obj.spec['controller']}",
+        ]
+        return tabwrite(lines + _events_tabbed(state, obj))
     # kubectl describe namespace (describe.go describeNamespace).
     from .apiserver import quota
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from .clock import Clock
 from .objects import (
+    CLUSTER_SCOPED,
     COMBINED,
     Deployment,
     Event,
@@ -159,11 +160,20 @@ class ClusterState:
             "Service": self.services,
             "HorizontalPodAutoscaler": self.hpas,
             "Ingress": self.ingresses,
+            "IngressClass": self.ingress_classes,
         }[kind]
+
+    @property
+    def ingress_classes(self) -> dict[str, KObject]:
+        """The IngressClass the ingress controller was installed with (read-only; see
+        ``controllers.service_lb``). It is as old as the cluster's oldest node."""
+        from .controllers.service_lb import ingress_class
+
+        return {c.name: c for c in [ingress_class(self)]}
 
     def get(self, kind: str, namespace: str, name: str) -> KObject | None:
         st = self.store(kind)
-        return st.get(name if kind in ("Node", "Namespace") else (namespace, name))
+        return st.get(name if kind in CLUSTER_SCOPED else (namespace, name))
 
     @staticmethod
     def store_key(obj: KObject) -> Any:

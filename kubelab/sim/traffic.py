@@ -28,6 +28,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from .controllers import service_lb
 from .objects import KObject, Pod, Service
 from .quantity import milli_value
 
@@ -210,7 +211,7 @@ def run(state: ClusterState) -> None:
     unrouted: dict[str, float] = {}
     for g in edge:
         load = g.sim["load"]
-        backend = route(g, load.get("host", ""), load.get("path", "/"))
+        backend = _edge_route(g, load)
         key = f"{g.namespace}/{backend}"
         if backend and (g.namespace, backend) in state.services:
             routed[key] = routed.get(key, 0.0) + rate(load, state.now) * STEP
@@ -282,10 +283,11 @@ def run(state: ClusterState) -> None:
     for g in edge:
         key = f"{g.namespace}/{g.name}"
         load = g.sim["load"]
-        backend = route(g, load.get("host", ""), load.get("path", "/"))
+        backend = _edge_route(g, load)
         res = summary.get(f"{g.namespace}/{backend}") if backend else None
         summary[f"ingress:{key}"] = {
             "backend": backend,
+            "unclaimed": not service_lb.claims(g),
             "rps": res["rps"] if res else 0.0,
             "errors": res["errors"] if res else unrouted.get(key, 0.0) / STEP,
             "p50": res["p50"] if res else 0.0,
@@ -297,6 +299,14 @@ def run(state: ClusterState) -> None:
     state.traffic_changed = bool(summary)
     if loaded or edge or state.hpas:  # otherwise a quiet cluster stays free (no timer)
         _schedule(state, now + STEP)
+
+
+def _edge_route(g: KObject, load: dict[str, Any]) -> str | None:
+    """The Service the ingress controller sends these clients to; None is its 404 (no rule
+    matches, or the Ingress is of a class no controller here serves)."""
+    if not service_lb.claims(g):
+        return None
+    return route(g, load.get("host", ""), load.get("path", "/"))
 
 
 def _exists(state: ClusterState, key: str) -> bool:

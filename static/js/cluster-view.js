@@ -423,8 +423,8 @@ function renderTraffic(m, now) {
     if (now && now[key]) errorTotals.set(key, (errorTotals.get(key) || 0) + t.errors);
     el.dataset.trafficErrors = String(Math.round(errorTotals.get(key) || 0));
     el.dataset.trafficRps = String(Math.round(t.rps));
-    const why = t.refused ? " (connection refused: no ready endpoints)" : key.startsWith("ingress:") && !t.backend ? " (404: no rule matches)" : "";
-    const ms = (v) => (v == null ? "–" : String(Math.round(v)));
+    const why = t.refused ? " (connection refused: no ready endpoints)" : key.startsWith("ingress:") && !t.backend ? (t.unclaimed ? " (404: no controller serves this Ingress)" : " (404: no rule matches)") : "";
+    const ms = (v) => (v == null || !t.rps ? "–" : String(Math.round(v))); // nothing served: no latency
     $("[data-traffic-text]", el).textContent = `${Math.round(t.rps)} req/s ok · ${Math.round(t.errors)} errors/s${why} · p50/p95/p99 ${ms(t.p50)}/${ms(t.p95)}/${ms(t.p99)} ms`;
     el.classList.toggle("failing", t.errors > 0);
     const series = m.series[key] || [];
@@ -571,6 +571,7 @@ function renderServices(m) {
   // The ingress controller at the cluster's edge, with each Ingress's routes.
   const ingresses = m.ofKind("Ingress").sort(classOrder).filter((g) => !myNamespace || g.namespace === myNamespace || g.namespace === "default").map((g) => `<div class="svc ingress" data-open="ingress/${esc(g.namespace)}/${esc(g.name)}" tabindex="0">
       <strong class="mono">${nsPrefix(g.namespace)}${esc(g.name)}</strong> <span class="muted">Ingress · class ${esc(g.className || "<none>")}${g.address ? "" : " · no address yet"}</span>
+      ${g.claimed ? "" : `<div class="unclaimed small">No controller here serves ${g.className ? `class ${esc(g.className)}` : "an Ingress without a class"}: ingress-nginx takes <span class="mono">ingressClassName: nginx</span>. Its clients get 404.</div>`}
       <div class="muted small">${g.routes.map((r) => `${esc(r.host)}${esc(r.path)} → ${esc(r.service)}`).join(" · ")}</div>
       <div class="traffic" data-traffic="ingress:${esc(g.namespace)}/${esc(g.name)}" ${g.load ? "" : "hidden"}><span data-traffic-text></span><svg class="spark" viewBox="0 0 120 24" preserveAspectRatio="none" aria-hidden="true"><title>last two minutes: requests served (green), errors (red), p95 latency (dashed)</title><polyline class="ok"/><polyline class="err"/><polyline class="lat"/></svg></div>
       ${controls ? `<form class="load-form" data-action-form action="/c/${esc(slug)}/ingresses/${esc(g.namespace)}/${esc(g.name)}/load/" method="post"><label>clients <input name="rps" type="number" min="0" max="100000" step="10" value="${g.load ? g.load.rps : 0}" size="5"> req/s</label>

@@ -399,3 +399,64 @@ def test_service_reports_p50_p95_p99() -> None:
     advance(st, st.now + 5)
     s = st.traffic["default/web"]
     assert 0 < s["p50"] < s["p95"] < s["p99"]
+
+
+def test_ingress_class_decides_which_controller_serves_an_ingress() -> None:
+    """The cluster's one IngressClass is ingress-nginx's `nginx` (not the default class). Since
+    ingress-nginx 1.0 an Ingress without a class, or of another class, is ignored: no ADDRESS, no
+    Sync event, and its clients get the controller's 404. The legacy annotation still counts;
+    both annotation and field on create is refused (networking validation, ValidateIngressCreate)."""
+    st = web_cluster(2)
+    api = LocalApi(st)
+    out = run(api, "get ingressclass").out.splitlines()
+    assert out[0].split() == ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
+    assert out[1].split()[:3] == ["nginx", "k8s.io/ingress-nginx", "<none>"]
+    assert "Controller:   k8s.io/ingress-nginx" in run(api, "describe ingressclass nginx").out
+    r = run(api, "delete ingressclass nginx")
+    assert r.code == 1 and "cannot be deleted" in r.err
+    apply_text(st, INGRESS.replace("  ingressClassName: nginx\n", "").replace("shop", "plain"))
+    apply_text(st, INGRESS.replace("ingressClassName: nginx", "ingressClassName: traefik"))
+    legacy = INGRESS.replace("  ingressClassName: nginx\n", "").replace(
+        "metadata: {name: shop}",
+        "metadata: {name: legacy, annotations: {kubernetes.io/ingress.class: nginx}}",
+    )
+    apply_text(st, legacy)
+    advance(st, st.now + 30)
+    rows = {r.split()[0]: r.split() for r in run(api, "get ingress").out.splitlines()[1:]}
+    assert rows["legacy"][3] == "198.51.100.254"
+    assert rows["plain"][1] == "<none>" and rows["plain"][3] == "80"  # ADDRESS empty
+    assert rows["shop"][1] == "traefik" and rows["shop"][3] == "80"
+    assert "Events:           <none>" not in run(api, "describe ingress plain").out
+    assert run(api, "describe ingress plain").out.rstrip().endswith("Events:          <none>")
+    traffic.set_ingress_load(st, "default", "shop", 50, host="shop.example", path="/")
+    advance(st, st.now + 3)
+    t = st.traffic["ingress:default/shop"]
+    assert t["backend"] is None and t["unclaimed"] and t["errors"] > 40 and t["rps"] == 0
+    both = INGRESS.replace(
+        "metadata: {name: shop}",
+        "metadata: {name: both, annotations: {kubernetes.io/ingress.class: nginx}}",
+    )
+    r = run(api, "apply -f -", stdin=both)
+    assert r.code == 1 and (
+        'The Ingress "both" is invalid: annotations.kubernetes.io/ingress.class: Invalid value: '
+        '"nginx": can not be set when the class field is also set' in r.err
+    ), r.err
+    assert ("default", "both") not in st.ingresses
+
+
+def test_ingress_routing_lesson_plays_as_described() -> None:
+    """The ingress-routing lesson: /api/cart reaches the api Service through the controller; the
+    Ingress that arrives without a class never gets an address and its clients get 404."""
+    from pathlib import Path
+
+    from kubelab.sim.scenario import load_scenario, run_scenario
+
+    text = (
+        Path(__file__).resolve().parents[2] / "kubelab/scenarios/ingress-routing.yaml"
+    ).read_text()
+    st = run_scenario(load_scenario(text), until=120)
+    shop, blog = st.traffic["ingress:default/shop"], st.traffic["ingress:default/blog"]
+    assert shop["backend"] == "api" and shop["rps"] > 40 and shop["errors"] == 0
+    assert blog["backend"] is None and blog["unclaimed"] and blog["errors"] > 10
+    rows = {r.split()[0]: r for r in run(LocalApi(st), "get ingress").out.splitlines()[1:]}
+    assert "198.51.100.254" in rows["shop"] and "198.51.100.254" not in rows["blog"]

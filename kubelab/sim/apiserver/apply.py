@@ -88,6 +88,7 @@ RESOURCE = {
     "Namespace": "namespace",
     "HorizontalPodAutoscaler": "horizontalpodautoscaler.autoscaling",
     "Ingress": "ingress.networking.k8s.io",
+    "IngressClass": "ingressclass.networking.k8s.io",
 }
 PLURAL = {
     "Deployment": "deployments.apps",
@@ -98,6 +99,7 @@ PLURAL = {
     "Node": "nodes",
     "HorizontalPodAutoscaler": "horizontalpodautoscalers.autoscaling",
     "Ingress": "ingresses.networking.k8s.io",
+    "IngressClass": "ingressclasses.networking.k8s.io",
 }
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 RESERVED_IPS = {"10.96.0.1", "10.96.0.10"}  # the kubernetes Service and cluster DNS
@@ -333,6 +335,26 @@ def plan(
         }
         last_applied = json.dumps(doc.data, separators=(",", ":"), sort_keys=True) + "\n"
         if existing is None:
+            klass = manifest["annotations"].get("kubernetes.io/ingress.class")
+            if kind == "Ingress" and klass is not None and "ingressClassName" in manifest["spec"]:
+                # ValidateIngressCreate: the legacy annotation and the field, not both.
+                raise _located(
+                    doc,
+                    invalid_error(
+                        kind,
+                        name,
+                        [
+                            FieldError(
+                                "annotations.kubernetes.io/ingress.class",
+                                "Invalid value",
+                                klass,
+                                "can not be set when the class field is also set",
+                            )
+                        ],
+                    ),
+                    "metadata.annotations",
+                    422,
+                )
             merged = copy.deepcopy(manifest)
             merged["annotations"][LAST_APPLIED] = last_applied
             full = {"kind": kind, "metadata": {"name": name}, "spec": merged["spec"]}

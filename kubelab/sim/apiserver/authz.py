@@ -29,6 +29,7 @@ RESOURCES = {
     "Event": ("events", ""),
     "HorizontalPodAutoscaler": ("horizontalpodautoscalers", "autoscaling"),
     "Ingress": ("ingresses", "networking.k8s.io"),
+    "IngressClass": ("ingressclasses", "networking.k8s.io"),
 }
 
 

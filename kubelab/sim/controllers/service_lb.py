@@ -11,8 +11,9 @@ EnsuredLoadBalancer "Ensured load balancer"`` follows (event reasons of upstream
 from __future__ import annotations
 
 import ipaddress
+import uuid
 
-from kubelab.sim.objects import KObject, Service
+from kubelab.sim.objects import IngressClass, KObject, Service
 from kubelab.sim.state import ClusterState
 
 SOURCE = "service-controller"
@@ -69,10 +70,44 @@ def sync(state: ClusterState, svc: Service) -> None:
 
 INGRESS_CONTROLLER_IP = str(POOL[-2])  # the ingress controller's own LoadBalancer address
 INGRESS_SOURCE = "nginx-ingress-controller"
+# ingress-nginx as its Helm chart installs it: IngressClass "nginx", not marked as the default.
+INGRESS_CLASS = "nginx"
+INGRESS_CONTROLLER = "k8s.io/ingress-nginx"
+LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+
+
+def ingress_class(state: ClusterState) -> IngressClass:
+    """The IngressClass installed with the controller, as old as the cluster's oldest node."""
+    born = min((n.created for n in state.nodes.values()), default=0.0)
+    return IngressClass(
+        name=INGRESS_CLASS,
+        uid=str(uuid.uuid5(uuid.NAMESPACE_URL, "kubelab:ingressclass/nginx")),
+        resource_version=1,
+        created=born,
+        labels={
+            "app.kubernetes.io/component": "controller",
+            "app.kubernetes.io/name": "ingress-nginx",
+        },
+        spec={"controller": INGRESS_CONTROLLER},
+    )
+
+
+def claims(ing: KObject) -> bool:
+    """Whether ingress-nginx serves this Ingress: its class is ``nginx`` (or, with no class field,
+    the legacy ``kubernetes.io/ingress.class: nginx`` annotation). Since ingress-nginx 1.0 an
+    Ingress without a class is ignored (``--watch-ingress-without-class`` is off by default): it
+    gets no address, and requests for its hosts get the controller's 404."""
+    cls = ing.spec.get("ingressClassName")
+    if cls is None:
+        cls = ing.annotations.get(LEGACY_CLASS_ANNOTATION)
+    return cls == INGRESS_CLASS
 
 
 def sync_ingress(state: ClusterState, ing: KObject) -> None:
-    """The ingress controller at the cluster's edge picks the Ingress up and publishes its address."""
+    """The ingress controller at the cluster's edge picks the Ingress up and publishes its address
+    (only an Ingress of its class: others it leaves alone)."""
+    if not claims(ing):
+        return
     want = {"loadBalancer": {"ingress": [{"ip": INGRESS_CONTROLLER_IP}]}}
     if ing.status == want:
         return
