@@ -539,18 +539,22 @@ def rfc1123(t: float) -> str:
 
 
 def _map_lines(label: str, m: dict[str, Any] | None, width: int) -> list[str]:
+    """Labels as ``key=value``, annotations as ``key: value`` (kubectl since 1.12), one per line."""
     if not m:
         return [f"{label:<{width}}<none>"]
+    sep = ": " if label == "Annotations:" else "="
     items = sorted(m.items())
-    out = [f"{label:<{width}}{items[0][0]}={items[0][1]}"]
-    out += [f"{'':<{width}}{k}={v}" for k, v in items[1:]]
+    out = [f"{label:<{width}}{items[0][0]}{sep}{items[0][1]}"]
+    out += [f"{'':<{width}}{k}{sep}{v}" for k, v in items[1:]]
     return out
 
 
-def events_block(state: ClusterState, obj: KObject) -> list[str]:
+def events_block(state: ClusterState, obj: KObject, none_width: int = 9) -> list[str]:
+    """DescribeEvents. ``Events:\t<none>`` joins the tabwriter block above it, so without events
+    the word lines up with that block (``none_width``); alone it is ``Events:  <none>``."""
     evs = sorted(state.events_for(obj), key=lambda e: (e.first, e.seq))
     if not evs:
-        return ["Events:  <none>"]
+        return [f"{'Events:':<{none_width}}<none>"]
     rows = []
     for e in evs:
         age = (
@@ -684,7 +688,7 @@ def describe_pod(state: ClusterState, pod: Pod) -> str:
     tols = _tolerations(pod.spec)
     lines.append(f"Tolerations:                 {tols[0] if tols else '<none>'}")
     lines += [f"                             {t}" for t in tols[1:]]
-    lines += events_block(state, pod)
+    lines += events_block(state, pod, none_width=29)  # in the block of Tolerations above
     return "\n".join(lines)
 
 
@@ -856,29 +860,17 @@ def describe_node(state: ClusterState, node: Node) -> str:
             ).splitlines()
         ]
     a = allocated(state, node)
-    lines.append("Allocated resources:")
-    lines.append("  (Total limits may be over 100 percent, i.e., overcommitted.)")
-    arows = [
-        ["--------", "--------", "------"],
-        [
-            "cpu",
-            _pct(a["cpu"][0], node.alloc_cpu, format_cpu),
-            _pct(a["cpu"][1], node.alloc_cpu, format_cpu),
-        ],
-        [
-            "memory",
-            _pct(a["memory"][0], node.alloc_mem, format_memory),
-            _pct(a["memory"][1], node.alloc_mem, format_memory),
-        ],
+    tail = [
+        "Allocated resources:",
+        "  (Total limits may be over 100 percent, i.e., overcommitted.)",
+        "  Resource\tRequests\tLimits",
+        "  --------\t--------\t------",
+        f"  cpu\t{_pct(a['cpu'][0], node.alloc_cpu, format_cpu)}\t{_pct(a['cpu'][1], node.alloc_cpu, format_cpu)}",
+        f"  memory\t{_pct(a['memory'][0], node.alloc_mem, format_memory)}\t{_pct(a['memory'][1], node.alloc_mem, format_memory)}",
+        # describeNodeResource always lists ephemeral-storage (no pod here requests any).
+        "  ephemeral-storage\t0 (0%)\t0 (0%)",
     ]
-    lines += [
-        "  " + r
-        for r in dtable(
-            ["Resource", "Requests", "Limits"],
-            arows,
-        ).splitlines()
-    ]
-    lines += events_block(state, node)
+    lines += tabwrite(tail + _events_tabbed(state, node)).splitlines()
     return "\n".join(lines)
 
 
@@ -887,96 +879,119 @@ def _pct(v: int, total: int, fmt: Any) -> str:
     return f"{fmt(v)} ({pct}%)"
 
 
+def _pod_template(tpl: dict[str, Any]) -> list[str]:
+    """DescribePodTemplate (kubectl describe.go), as tab-separated lines."""
+    meta = tpl.get("metadata") or {}
+    spec = tpl.get("spec") or {}
+    out = ["Pod Template:", *_multiline("  Labels", meta.get("labels") or {})]
+    if meta.get("annotations"):
+        out += _multiline("  Annotations", meta["annotations"])
+    for title, key in (("Init Containers", "initContainers"), ("Containers", "containers")):
+        containers = spec.get(key) or []
+        if not containers and key == "initContainers":
+            continue
+        out.append(f"  {title}:")
+        for c in containers:
+            out.append(f"   {c['name']}:")
+            out.append(f"    Image:\t{c.get('image')}")
+            ports = c.get("ports") or []
+            cports = [f"{p['containerPort']}/{p.get('protocol', 'TCP')}" for p in ports]
+            hports = [f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}" for p in ports]
+            out.append(f"    Port:\t{', '.join(cports) or '<none>'}")
+            out.append(f"    Host Port:\t{', '.join(hports) or '<none>'}")
+            for label, key2 in (("Command", "command"), ("Args", "args")):
+                if c.get(key2):
+                    out.append(f"    {label}:")
+                    out += [f"      {x}" for x in c[key2]]
+            res = c.get("resources") or {}
+            for group in ("limits", "requests"):
+                if res.get(group):
+                    out.append(f"    {group.capitalize()}:")
+                    out += [f"      {k}:\t{v}" for k, v in sorted(res[group].items())]
+            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                if c.get(probe):
+                    label = probe.replace("Probe", "").capitalize()
+                    out.append(f"    {label}:\t{_probe_text(c[probe])}")
+            env = c.get("env") or []
+            if not env:
+                out.append("    Environment:\t<none>")
+            else:
+                out.append("    Environment:")
+                out += [f"      {e.get('name')}:\t{e.get('value', '')}" for e in env]
+            out.append("    Mounts:\t<none>")
+    out.append("  Volumes:\t<none>")
+    out += _multiline("  Node-Selectors", spec.get("nodeSelector") or {})
+    tols = _tolerations(spec)
+    out.append(f"  Tolerations:\t{tols[0] if tols else '<none>'}")
+    out += [f"\t{t}" for t in tols[1:]]
+    return out
+
+
 def describe_deployment(state: ClusterState, d: Deployment) -> str:
-    w = 24
+    """describeDeployment (kubectl describe.go) through Go's tabwriter."""
     st = d.status
     strategy = d.spec.get("strategy") or {}
     lines = [
-        f"{'Name:':<{w}}{d.name}",
-        f"{'Namespace:':<{w}}{d.namespace}",
-        f"{'CreationTimestamp:':<{w}}{rfc1123(d.created)}",
+        f"Name:\t{d.name}",
+        f"Namespace:\t{d.namespace}",
+        f"CreationTimestamp:\t{rfc1123(d.created)}",
+        *_multiline("Labels", d.labels),
+        *_multiline("Annotations", d.annotations),
+        f"Selector:\t{_selector_text(d.spec.get('selector'))}",
+        f"Replicas:\t{d.replicas} desired | {st.get('updatedReplicas', 0)} updated | "
+        f"{st.get('replicas', 0)} total | {st.get('availableReplicas', 0)} available | "
+        f"{st.get('unavailableReplicas', 0)} unavailable",
+        f"StrategyType:\t{strategy.get('type', 'RollingUpdate')}",
+        f"MinReadySeconds:\t{d.spec.get('minReadySeconds', 0)}",
     ]
-    lines += _map_lines("Labels:", d.labels, w)
-    lines += _map_lines(
-        "Annotations:",
-        {
-            k: v
-            for k, v in d.annotations.items()
-            if k != "kubectl.kubernetes.io/last-applied-configuration"
-        },
-        w,
-    )
-    lines.append(f"{'Selector:':<{w}}{_selector_text(d.spec.get('selector'))}")
-    lines.append(
-        f"{'Replicas:':<{w}}{d.replicas} desired | {st.get('updatedReplicas', 0)} updated | {st.get('replicas', 0)} total | {st.get('availableReplicas', 0)} available | {st.get('unavailableReplicas', 0)} unavailable"
-    )
-    lines.append(f"{'StrategyType:':<{w}}{strategy.get('type', 'RollingUpdate')}")
-    lines.append(f"{'MinReadySeconds:':<{w}}{d.spec.get('minReadySeconds', 0)}")
     if strategy.get("type", "RollingUpdate") == "RollingUpdate":
         ru = strategy.get("rollingUpdate") or {}
         lines.append(
-            f"RollingUpdateStrategy:  {ru.get('maxUnavailable', '25%')} max unavailable, {ru.get('maxSurge', '25%')} max surge"
+            f"RollingUpdateStrategy:\t{ru.get('maxUnavailable', '25%')} max unavailable, "
+            f"{ru.get('maxSurge', '25%')} max surge"
         )
-    tpl = d.spec.get("template") or {}
-    lines.append("Pod Template:")
-    lines += ["  " + x for x in _map_lines("Labels:", (tpl.get("metadata") or {}).get("labels"), 9)]
-    lines.append("  Containers:")
-    for c in (tpl.get("spec") or {}).get("containers") or []:
-        lines.append(f"   {c['name']}:")
-        lines.append(f"    Image:      {c.get('image')}")
-        ports = c.get("ports") or []
-        lines.append(
-            f"    Port:       {', '.join(str(p['containerPort']) + '/' + p.get('protocol', 'TCP') for p in ports) or '<none>'}"
-        )
+    lines += _pod_template(d.spec.get("template") or {})
     conds = st.get("conditions") or []
-    lines.append("Conditions:")
     if conds:
-        rows = [["----", "------", "------"]] + [
-            [c["type"], c["status"], c.get("reason", "")] for c in conds
-        ]
-        lines += [
-            "  " + r
-            for r in dtable(
-                ["Type", "Status", "Reason"],
-                rows,
-            ).splitlines()
-        ]
+        lines += ["Conditions:", "  Type\tStatus\tReason", "  ----\t------\t------"]
+        # "%v \t%v\t%v": the type is followed by a space before its tab, as in kubectl.
+        lines += [f"  {c['type']} \t{c['status']}\t{c.get('reason', '')}" for c in conds]
     from .controllers.deployment import find_new_rs
 
     rss = state.replicasets_of(d.uid)
     new_rs = find_new_rs(d, rss)
     old = [rs for rs in rss if rs is not new_rs and rs.replicas > 0]
     fmt = lambda rs: f"{rs.name} ({rs.status.get('replicas', 0)}/{rs.replicas} replicas created)"  # noqa: E731
-    lines.append(f"{'OldReplicaSets:':<{w}}{', '.join(fmt(rs) for rs in old) or '<none>'}")
-    lines.append(f"{'NewReplicaSet:':<{w}}{fmt(new_rs) if new_rs else '<none>'}")
-    lines += events_block(state, d)
-    return "\n".join(lines)
+    lines.append(f"OldReplicaSets:\t{', '.join(fmt(rs) for rs in old) or '<none>'}")
+    lines.append(f"NewReplicaSet:\t{fmt(new_rs) if new_rs else '<none>'}")
+    lines += _events_tabbed(state, d)
+    return tabwrite(lines)
 
 
 def describe_replicaset(state: ClusterState, rs: ReplicaSet) -> str:
-    w = 14
+    """describeReplicaSet (kubectl describe.go) through Go's tabwriter."""
     lines = [
-        f"{'Name:':<{w}}{rs.name}",
-        f"{'Namespace:':<{w}}{rs.namespace}",
-        f"{'Selector:':<{w}}{_selector_text(rs.spec.get('selector'))}",
+        f"Name:\t{rs.name}",
+        f"Namespace:\t{rs.namespace}",
+        f"Selector:\t{_selector_text(rs.spec.get('selector'))}",
+        *_multiline("Labels", rs.labels),
+        *_multiline("Annotations", rs.annotations),
     ]
-    lines += _map_lines("Labels:", rs.labels, w)
-    lines += _map_lines("Annotations:", rs.annotations, w)
     if rs.owner:
-        lines.append(f"Controlled By:  {rs.owner.kind}/{rs.owner.name}")
-    lines.append(
-        f"{'Replicas:':<{w}}{rs.status.get('replicas', 0)} current / {rs.replicas} desired"
-    )
+        lines.append(f"Controlled By:\t{rs.owner.kind}/{rs.owner.name}")
+    lines.append(f"Replicas:\t{rs.status.get('replicas', 0)} current / {rs.replicas} desired")
     pods = state.pods_of(rs.uid)
     phases = {
         ph: sum(1 for p in pods if p.phase == ph)
         for ph in ("Running", "Pending", "Succeeded", "Failed")
     }
     lines.append(
-        f"Pods Status:  {phases['Running']} Running / {phases['Pending']} Waiting / {phases['Succeeded']} Succeeded / {phases['Failed']} Failed"
+        f"Pods Status:\t{phases['Running']} Running / {phases['Pending']} Waiting / "
+        f"{phases['Succeeded']} Succeeded / {phases['Failed']} Failed"
     )
-    lines += events_block(state, rs)
-    return "\n".join(lines)
+    lines += _pod_template(rs.spec.get("template") or {})
+    lines += _events_tabbed(state, rs)
+    return tabwrite(lines)
 
 
 def describe_hpa(state: ClusterState, h: KObject) -> str:
@@ -1030,52 +1045,96 @@ def describe_hpa(state: ClusterState, h: KObject) -> str:
         ]
     )
     lines = tabulate(rows)
+    tail: list[str] = []  # from Conditions on, one tabwriter block as kubectl writes it
     conds = h.status.get("conditions") or []
     if conds:
-        lines.append("Conditions:")
-        crow = [["Type", "Status", "Reason", "Message"], ["----", "------", "------", "-------"]]
-        crow += [[c["type"], c["status"], c.get("reason", ""), c.get("message", "")] for c in conds]
-        lines += ["  " + line for line in tabulate(crow)]
-    lines += events_block(state, h)
-    return "\n".join(lines)
+        tail += [
+            "Conditions:",
+            "  Type\tStatus\tReason\tMessage",
+            "  ----\t------\t------\t-------",
+        ]
+        tail += [
+            f"  {c['type']}\t{c['status']}\t{c.get('reason', '')}\t{c.get('message', '')}"
+            for c in conds
+        ]
+    else:
+        # Without conditions the events line joins the block above it.
+        return tabwrite(
+            ["\t".join(r[:-1]) + "\t" + r[-1] if len(r) > 1 else r[0] for r in rows]
+            + _events_tabbed(state, h)
+        )
+    return "\n".join(lines + tabwrite(tail + _events_tabbed(state, h)).splitlines())
 
 
 def describe_service(state: ClusterState, svc: Service) -> str:
-    w = 25
-    sel = svc.spec.get("selector") or {}
-    lines = [f"{'Name:':<{w}}{svc.name}", f"{'Namespace:':<{w}}{svc.namespace}"]
-    lines += _map_lines("Labels:", svc.labels, w)
-    lines += _map_lines(
-        "Annotations:",
-        {
-            k: v
-            for k, v in svc.annotations.items()
-            if k != "kubectl.kubernetes.io/last-applied-configuration"
-        },
-        w,
+    """describeService (kubectl describe.go) through Go's tabwriter: each port with its
+    endpoints (the first three, then "+ N more..."), the load balancer's address, the policies."""
+    from .controllers.endpoints import target_port
+
+    spec = svc.spec
+    sel = spec.get("selector") or {}
+    stype = spec.get("type", "ClusterIP")
+    lines = [
+        f"Name:\t{svc.name}",
+        f"Namespace:\t{svc.namespace}",
+        *_multiline("Labels", svc.labels),
+        *_multiline("Annotations", svc.annotations),
+        f"Selector:\t{','.join(f'{k}={v}' for k, v in sorted(sel.items()))}",
+        f"Type:\t{stype}",
+        "IP Family Policy:\tSingleStack",
+        "IP Families:\tIPv4",
+        f"IP:\t{spec.get('clusterIP', '')}",
+        f"IPs:\t{spec.get('clusterIP', '')}",
+    ]
+    ingress = (svc.status.get("loadBalancer") or {}).get("ingress") or []
+    if ingress:
+        shown = ", ".join(
+            (i["ip"] + (f" ({i['ipMode']})" if i.get("ipMode") else ""))
+            if i.get("ip")
+            else i.get("hostname", "")
+            for i in ingress
+        )
+        lines.append(f"LoadBalancer Ingress:\t{shown}")
+    ready = sorted(
+        (
+            p
+            for p in state.pods.values()
+            if p.namespace == svc.namespace
+            and p.ip
+            and p.deleted is None
+            and p.ready
+            and sel
+            and map_matches(sel, p.labels)
+        ),
+        key=lambda p: tuple(map(int, p.ip.split("."))),
     )
-    lines.append(
-        f"{'Selector:':<{w}}{','.join(f'{k}={v}' for k, v in sorted(sel.items())) or '<none>'}"
-    )
-    lines.append(f"{'Type:':<{w}}{svc.spec.get('type', 'ClusterIP')}")
-    lines.append(f"{'IP Family Policy:':<{w}}SingleStack")
-    lines.append(f"{'IP Families:':<{w}}IPv4")
-    lines.append(f"{'IP:':<{w}}{svc.spec.get('clusterIP', '<none>')}")
-    lines.append(f"{'IPs:':<{w}}{svc.spec.get('clusterIP', '<none>')}")
-    for p in svc.spec.get("ports") or []:
-        name = p.get("name") or "<unset>"
-        lines.append(f"{'Port:':<{w}}{name}  {p.get('port')}/{p.get('protocol', 'TCP')}")
-        lines.append(f"{'TargetPort:':<{w}}{p.get('targetPort')}/{p.get('protocol', 'TCP')}")
-        if p.get("nodePort"):
-            lines.append(f"{'NodePort:':<{w}}{name}  {p['nodePort']}/{p.get('protocol', 'TCP')}")
-    eps = svc.endpoints
-    lines.append(f"{'Endpoints:':<{w}}{','.join(eps) if eps else '<none>'}")
-    lines.append(f"{'Session Affinity:':<{w}}{svc.spec.get('sessionAffinity', 'None')}")
-    lines.append(
-        f"{'Internal Traffic Policy:':<{w}}{svc.spec.get('internalTrafficPolicy', 'Cluster')}"
-    )
-    lines += events_block(state, svc)
-    return "\n".join(lines)
+
+    def endpoints(sp: dict[str, Any]) -> str:
+        if not sel:
+            eps = svc.endpoints  # no selector: whatever endpoints were written by hand
+            return (
+                ",".join(eps[:3]) + (f" + {len(eps) - 3} more..." if len(eps) > 3 else "")
+                or "<none>"
+            )
+        found = [f"{p.ip}:{tp}" for p in ready if (tp := target_port(sp, p)) is not None]
+        return ",".join(found[:3]) + (f" + {len(found) - 3} more..." if len(found) > 3 else "")
+
+    for sp in spec.get("ports") or []:
+        name = sp.get("name") or "<unset>"
+        proto = sp.get("protocol", "TCP")
+        lines.append(f"Port:\t{name}\t{sp.get('port')}/{proto}")
+        lines.append(f"TargetPort:\t{sp.get('targetPort', sp.get('port'))}/{proto}")
+        if sp.get("nodePort"):
+            lines.append(f"NodePort:\t{name}\t{sp['nodePort']}/{proto}")
+        lines.append(f"Endpoints:\t{endpoints(sp)}")
+    if not spec.get("ports"):
+        lines.append(f"Endpoints:\t{','.join(svc.endpoints[:3]) or '<none>'}")
+    lines.append(f"Session Affinity:\t{spec.get('sessionAffinity', 'None')}")
+    if stype in ("NodePort", "LoadBalancer"):
+        lines.append(f"External Traffic Policy:\t{spec.get('externalTrafficPolicy', 'Cluster')}")
+    lines.append(f"Internal Traffic Policy:\t{spec.get('internalTrafficPolicy', 'Cluster')}")
+    lines += _events_tabbed(state, svc)
+    return tabwrite(lines)
 
 
 def tabwrite(lines: list[str], padding: int = 2) -> str:
@@ -1112,11 +1171,18 @@ def tabwrite(lines: list[str], padding: int = 2) -> str:
 
 
 def _multiline(title: str, m: dict[str, Any]) -> list[str]:
-    """printLabelsMultiline / printAnnotationsMultiline: first pair beside the title, then one per line."""
+    """printLabelsMultiline / printAnnotationsMultiline: first pair beside the title, then one
+    per line; labels ``key=value``, annotations ``key: value``, last-applied left out."""
+    if title.strip() == "Annotations":
+        m = {k: v for k, v in m.items() if k != "kubectl.kubernetes.io/last-applied-configuration"}
     if not m:
         return [f"{title}:\t<none>"]
+    sep = ": " if title.strip() == "Annotations" else "="
     items = sorted(m.items())
-    return [f"{title}:\t{items[0][0]}={items[0][1]}"] + [f"\t{k}={v}" for k, v in items[1:]]
+    indent = title[: len(title) - len(title.lstrip())]
+    return [f"{title}:\t{items[0][0]}{sep}{items[0][1]}"] + [
+        f"{indent}\t{k}{sep}{v}" for k, v in items[1:]
+    ]
 
 
 def _ingress_backend(state: ClusterState, namespace: str, backend: dict[str, Any]) -> str:

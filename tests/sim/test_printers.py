@@ -141,3 +141,69 @@ def test_table_layout():
         table(["NAME", "READY"], [["web-1", "1/1"], ["w", "0/1"]])
         == "NAME    READY\nweb-1   1/1\nw       0/1"
     )
+
+
+def test_describe_deployment_and_service_lay_out_like_kubectl():
+    """`kubectl describe deployment|service` as kubectl 1.34 prints them (describe.go through Go's
+    tabwriter, padding 2): annotations as `key: value`; the pod template's container block
+    (Image, Port, Host Port, Requests, Environment, Mounts) aligned with Volumes, Node-Selectors and
+    Tolerations; conditions typed `%v \\t`, so OldReplicaSets/NewReplicaSet align with that table;
+    Events `<none>` aligned with the block above it; a Service's endpoints per port, three then
+    "+ N more...", and External Traffic Policy for a NodePort."""
+    from kubelab.sim.apiserver.apply import apply_text
+    from kubelab.sim.control_loop import advance
+    from kubelab.sim.kubectl import LocalApi, run
+
+    from .helpers import cluster, deployment_yaml
+
+    st = cluster()
+    apply_text(st, deployment_yaml(name="web", replicas=5, cpu="100m"))
+    apply_text(
+        st,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  type: NodePort\n"
+        "  selector: {app: web}\n  ports: [{port: 80, targetPort: 80, nodePort: 30080}]\n",
+    )
+    advance(st, st.now + 60)
+    api = LocalApi(st)
+    rs = next(iter(st.replicasets.values())).name
+    text = run(api, "describe deployment web").out.splitlines()
+    assert text[4] == "Annotations:            deployment.kubernetes.io/revision: 1"
+    assert text[10:][:14] == [
+        "Pod Template:",
+        "  Labels:  app=web",
+        "  Containers:",
+        "   main:",
+        "    Image:      nginx:1.27",
+        "    Port:       <none>",
+        "    Host Port:  <none>",
+        "    Requests:",
+        "      cpu:         100m",
+        "    Environment:   <none>",
+        "    Mounts:        <none>",
+        "  Volumes:         <none>",
+        "  Node-Selectors:  <none>",
+        "  Tolerations:     <none>",
+    ]
+    assert text[24:31] == [
+        "Conditions:",
+        "  Type           Status  Reason",
+        "  ----           ------  ------",
+        "  Available      True    MinimumReplicasAvailable",
+        "  Progressing    True    NewReplicaSetAvailable",
+        "OldReplicaSets:  <none>",
+        f"NewReplicaSet:   {rs} (5/5 replicas created)",
+    ]
+    svc = run(api, "describe service web").out.splitlines()
+    eps = sorted(
+        (p for p in st.pods.values() if p.ready), key=lambda p: tuple(map(int, p.ip.split(".")))
+    )
+    assert svc[10:] == [
+        "Port:                     <unset>  80/TCP",
+        "TargetPort:               80/TCP",
+        "NodePort:                 <unset>  30080/TCP",
+        f"Endpoints:                {','.join(f'{p.ip}:80' for p in eps[:3])} + 2 more...",
+        "Session Affinity:         None",
+        "External Traffic Policy:  Cluster",
+        "Internal Traffic Policy:  Cluster",
+        "Events:                   <none>",
+    ]
