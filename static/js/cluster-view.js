@@ -111,8 +111,14 @@ function bar(host, label, used, total, fmt) {
 const fmtCpu = (m) => (m % 1000 === 0 ? `${m / 1000}` : (m / 1000).toFixed(m < 1000 ? 2 : 1));
 const fmtMem = (b) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)}Gi` : `${Math.round(b / 2 ** 20)}Mi`);
 
+// Above this many pods a node draws them as small squares (as kube-ops-view does): a hundred
+// labelled chips would not fit a screen or be read, and 500 moving at once cost frames. Name,
+// status and node stay on each square (tooltip, data attributes) and a click describes the pod.
+const DENSE_AT = 24;
+
 function updateNode(node, podsOnNode) {
   const el = nodeEl(node);
+  el.classList.toggle("dense", podsOnNode.length > DENSE_AT);
   setData(el, "status", node.status);
   setText($("[data-badge]", el), node.status);
   setText($("[data-roles]", el), node.roles === "<none>" ? "" : node.roles);
@@ -142,7 +148,10 @@ function updateNode(node, podsOnNode) {
 const POD_TEMPLATE = document.createElement("button");
 POD_TEMPLATE.type = "button";
 POD_TEMPLATE.className = "pod";
-POD_TEMPLATE.innerHTML = `<span class="app"></span><span class="sfx"></span><span class="glyph" aria-hidden="true"></span><span class="evict" data-evict></span><span class="containers"></span><span class="restarts"></span>`;
+// The status glyph and the restart count are drawn by CSS from data attributes and the eviction
+// countdown is added only while one runs: every element of a chip is layout work when 500 chips
+// move at once.
+POD_TEMPLATE.innerHTML = `<span class="app"></span><span class="sfx"></span><span class="containers"></span>`;
 
 function podEl(pod) {
   const key = `${pod.namespace}/${pod.name}`;
@@ -162,8 +171,7 @@ function podEl(pod) {
   // Only what differs is written: an unchanged text or attribute rewritten still costs the chip a
   // style recalculation and a relayout, times 500 pods in one delta.
   const parts = el.__parts || (el.__parts = {
-    app: el.querySelector(".app"), sfx: el.querySelector(".sfx"), glyph: el.querySelector(".glyph"),
-    containers: el.querySelector(".containers"), restarts: el.querySelector(".restarts"),
+    app: el.querySelector(".app"), sfx: el.querySelector(".sfx"), containers: el.querySelector(".containers"),
   });
   const colour = `var(--o${ownerIndex(app)})`;
   if (el.__colour !== colour) { el.style.setProperty("--c", colour); el.__colour = colour; }
@@ -175,10 +183,10 @@ function podEl(pod) {
   el.classList.toggle("node-lost", pod.status === "Running" && !pod.podReady && ready === total);
   setText(parts.app, app);
   setText(parts.sfx, "·" + pod.name.slice(pod.name.lastIndexOf("-") + 1));
-  setText(parts.glyph, GLYPH[pod.status] ?? "•");
+  setData(el, "glyph", GLYPH[pod.status] ?? "•");
   const ctrs = pod.containers.map((c) => `<i class="ctr${c.ready ? "" : " notready"}" title="${esc(c.name)}: ${esc(c.state)}${c.reason ? " " + esc(c.reason) : ""}"></i>`).join("");
   setHTML(parts.containers, ctrs);
-  setText(parts.restarts, pod.restarts ? `↻${pod.restarts}` : "");
+  setData(el, "restarts", pod.restarts ? `↻${pod.restarts}` : "");
   const title = `${pod.name}\n${pod.ready} ${pod.status}${pod.restarts ? ` · ${pod.restarts} restarts` : ""}${pod.node ? " · " + pod.node : ""}${pod.ip ? " · " + pod.ip : ""}${pod.replaces ? `\nreplaces ${pod.replaces}` : ""}`;
   if (el.title !== title) el.title = title;
   const label = `pod ${pod.name}, ${pod.status}, ready ${pod.ready}`;
@@ -219,6 +227,7 @@ function sweepQueue() {
   }
   for (const g of queueGroups.values()) {
     const n = g.slot.childElementCount;
+    g.row.classList.toggle("dense", n > DENSE_AT);
     const why = g.row.firstElementChild;
     const count = n > 1 ? `${n} pods: ` : "";
     if (why.dataset.count !== count) why.dataset.count = count;
@@ -608,7 +617,9 @@ function renderEvents(m, change) {
     const recent = m.events.slice(-200).reverse();
     els.events.append(...recent.map((e) => eventRow(e, false)));
   } else {
-    for (const e of change.events.slice(-200)) els.events.prepend(eventRow(e, true));
+    const fresh = change.events.slice(-200).map((e) => eventRow(e, true));
+    for (const tr of fresh) els.events.prepend(tr);
+    if (fresh.length) setTimeout(() => fresh.forEach((tr) => tr.classList.remove("fresh")), 1500);
     while (els.events.children.length > 200) {
       const last = els.events.lastElementChild;
       eventRows.forEach((v, k) => { if (v === last) eventRows.delete(k); });
@@ -710,7 +721,7 @@ function tickClock() {
   for (const [name, el] of nodeEls) setText($("[data-countdown]", el), (perNode.get(name) || []).join(" · "));
   for (const key of new Set([...evictShown, ...podLabels.keys()])) {
     const el = podEls.get(key);
-    if (el) setText(el.querySelector("[data-evict]"), podLabels.get(key) || "");
+    if (el) evictLabel(el, podLabels.get(key) || "");
   }
   evictShown = new Set(podLabels.keys());
 }
@@ -719,6 +730,19 @@ let evictShown = new Set();
 
 function setText(el, text) {
   if (el && el.textContent !== text) el.textContent = text;
+}
+
+// The countdown to a pod's eviction, shown only while it runs.
+function evictLabel(pod, text) {
+  let label = pod.querySelector("[data-evict]");
+  if (!text) { label?.remove(); return; }
+  if (!label) {
+    label = document.createElement("span");
+    label.className = "evict";
+    label.dataset.evict = "";
+    pod.insertBefore(label, pod.querySelector(".containers"));
+  }
+  setText(label, text);
 }
 
 function setHTML(el, html) {

@@ -239,3 +239,44 @@ def test_pending_pods_wait_in_the_queue_grouped_by_reason(
     )
     wait_until(page, "!document.querySelector('[data-queue] [data-pod]')")
     expect(page.locator("[data-queue-count]")).to_have_text("0")
+
+
+def test_a_crowded_node_draws_its_pods_as_squares(
+    kubelab_server: str, page: Any, artifacts: Path
+) -> None:
+    """Past 24 pods a node shows them as small squares (the whole cluster stays on one screen);
+    each square is still a pod: its name in the tooltip and label, its status, a click describes it."""
+    cluster = f"{kubelab_server}/c/demo/"
+    page.goto(cluster)
+    page.wait_for_selector("[data-node]")
+    token = page.eval_on_selector("[name=csrfmiddlewaretoken]", "e => e.value")
+    headers = {"X-CSRFToken": token, "Accept": "application/json", "Referer": cluster}
+    tiny = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: tiny}\nspec:\n  replicas: 90\n"
+        "  selector: {matchLabels: {app: tiny}}\n  template:\n    metadata: {labels: {app: tiny}}\n"
+        "    spec:\n      containers:\n      - {name: c, image: nginx, resources: {requests: {cpu: 10m}}}\n"
+    )
+    r = page.request.post(
+        cluster + "console/", form={"command": "apply -f -", "stdin": tiny}, headers=headers
+    )
+    assert r.json()["out"] == "deployment.apps/tiny created\n", r.json()
+    page.request.post(cluster + "clock/speed/", form={"speed": "10"}, headers=headers)
+    wait_until(
+        page,
+        'document.querySelectorAll(\'[data-pod^="default/tiny-"][data-status="Running"]\').length === 90',
+        60000,
+    )
+    page.request.post(cluster + "clock/speed/", form={"speed": "1"}, headers=headers)
+    assert page.locator(".node.dense").count() >= 1
+    square = page.locator('.node.dense [data-pod^="default/tiny-"]').first
+    box = square.bounding_box()
+    assert box and box["width"] <= 20 and box["height"] <= 20, box
+    assert square.get_attribute("data-status") == "Running"
+    assert square.get_attribute("aria-label").startswith("pod tiny-")
+    page.screenshot(path=str(artifacts / "dense.png"))
+    square.click()
+    expect(page.locator("[data-describe-body]")).to_contain_text("Scheduler's decision")
+    page.request.post(
+        cluster + "console/", form={"command": "delete deployment tiny"}, headers=headers
+    )
+    wait_until(page, "document.querySelectorAll('.node.dense').length === 0", 60000)

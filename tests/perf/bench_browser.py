@@ -5,6 +5,12 @@
    ones terminate);
 2. JS heap after one simulated minute and after one simulated hour of churn at 60x (scaling and node
    failures), each measured after a forced garbage collection.
+
+The server, its simulation and the browser share this machine's CPUs, as they do here.
+Options: KUBELAB_BENCH_NO_TRAFFIC=1 (skip the traffic phase), KUBELAB_BENCH_NO_HEAP=1 (skip the
+hour of churn), KUBELAB_BENCH_SHOT=FILE (a screenshot 1.5 s into the reschedule),
+KUBELAB_TRACE=1 (where the renderer's main thread spent the reschedule, and what it repainted),
+KUBELAB_PROFILE=1 (the JavaScript functions that took the most time).
 """
 
 from __future__ import annotations
@@ -65,15 +71,6 @@ def traffic_phase(page: Any, post: Any) -> None:
     )
     post("/c/demo/services/default/big/load/", {"rps": "0"})
     time.sleep(2)
-
-
-def child_pids(pid: int) -> list[int]:
-    """The processes a server started (none for `up`, which is one process; listed for safety)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    return [int(c) for c in children]
 
 
 def print_trace(trace: dict[str, Any]) -> None:
@@ -156,16 +153,6 @@ def main() -> None:
         check=True,
     )
     up, base = start_up(f"{tmp}/k.sqlite3")
-    # In a classroom the server and each browser are different machines. On a machine with two or
-    # more CPUs the server is kept to the first and the browser (with this script) to the others,
-    # so the figures are the browser's, not those of a browser starved by the simulation beside it.
-    # KUBELAB_BENCH_SHARED_CPU=1 lets them share.
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) >= 2 and not os.environ.get("KUBELAB_BENCH_SHARED_CPU"):
-        for pid in [up.pid, *child_pids(up.pid)]:
-            os.sched_setaffinity(pid, {cpus[0]})
-        os.sched_setaffinity(0, set(cpus[1:]))
-        print(f"server on CPU {cpus[0]}, Chromium on CPU {','.join(map(str, cpus[1:]))}")
     try:
         console = Console(base)
         with sync_playwright() as p:
@@ -239,7 +226,12 @@ def main() -> None:
             if os.environ.get("KUBELAB_TRACE"):
                 browser.start_tracing(page=page, categories=["devtools.timeline"])
             console.run("rollout restart deployment/big")
-            time.sleep(6)
+            if os.environ.get("KUBELAB_BENCH_SHOT"):  # a look at the page mid-reschedule
+                time.sleep(1.5)
+                page.screenshot(path=os.environ["KUBELAB_BENCH_SHOT"])
+                time.sleep(4.5)
+            else:
+                time.sleep(6)
             if os.environ.get("KUBELAB_TRACE"):
                 print_trace(json.loads(browser.stop_tracing()))
             if os.environ.get("KUBELAB_PROFILE"):
