@@ -263,7 +263,7 @@ function highlight(el) {
   setTimeout(() => el.classList.remove("highlight"), 700);
 }
 
-let leaving = 0; // exit animations started in the current burst
+let leaving = 0; // exit animations started in the current render
 
 function disappear(el, key) {
   podEls.delete(key);
@@ -277,7 +277,7 @@ function disappear(el, key) {
 // ----- render -----------------------------------------------------------------------------------------------------
 // Deltas arriving within one frame are merged and rendered once; only what changed is touched.
 let pending = null;
-let animated = 0; // pods animated in the current burst (beyond MAX_ANIMATED the rest simply appear)
+let animated = 0; // pods animated in the current render (beyond MAX_ANIMATED the rest simply appear)
 const MAX_ANIMATED = 200;
 
 function onChange(m, change) {

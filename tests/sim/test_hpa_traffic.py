@@ -460,3 +460,16 @@ def test_ingress_routing_lesson_plays_as_described() -> None:
     assert blog["backend"] is None and blog["unclaimed"] and blog["errors"] > 10
     rows = {r.split()[0]: r for r in run(LocalApi(st), "get ingress").out.splitlines()[1:]}
     assert "198.51.100.254" in rows["shop"] and "198.51.100.254" not in rows["blog"]
+
+
+def test_an_ingressclass_cannot_be_applied() -> None:
+    st = cluster()
+    r = run(
+        LocalApi(st),
+        "apply -f -",
+        stdin="apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: traefik}\n"
+        "spec: {controller: traefik.io/ingress-controller}\n",
+    )
+    assert r.code == 1 and "IngressClasses are not created or changed here" in r.err
+    assert "at line 2: kind" in r.err
+    assert list(st.ingress_classes) == ["nginx"]

@@ -233,6 +233,14 @@ def _check_kind(doc: Document, filename: str) -> tuple[str, str]:
     )
     if kind in SUPPORTED and SUPPORTED[kind][0] == api_version:
         return api_version, kind
+    if kind == "IngressClass" and api_version == "networking.k8s.io/v1":
+        raise _located(
+            doc,
+            "error: KubeLab's one IngressClass, nginx, comes with its ingress controller "
+            "(kubectl get ingressclass); IngressClasses are not created or changed here",
+            ("kind",),
+            400,
+        )
     if kind in NOT_SIMULATED and NOT_SIMULATED[kind] == api_version:
         supported = ", ".join(SUPPORTED)
         raise _located(
