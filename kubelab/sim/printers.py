@@ -750,6 +750,19 @@ def allocated(state: ClusterState, node: Node) -> dict[str, tuple[int, int]]:
     return {"cpu": (req_c, lim_c), "memory": (req_m, lim_m)}
 
 
+def _may_list_all_pods(state: ClusterState) -> bool:
+    """Whether the user may list pods in every namespace (``kubectl describe node`` needs it for
+    the node's pods; a student of an anonymised classroom may not)."""
+    from .apiserver import ApiError
+    from .apiserver.authz import authorize
+
+    try:
+        authorize(state, "list", "Pod", "", "")
+    except ApiError:
+        return False
+    return True
+
+
 def describe_node(state: ClusterState, node: Node) -> str:
     w = 20
     lines = [f"{'Name:':<{w}}{node.name}", f"{'Roles:':<{w}}{node_roles(node)}"]
@@ -802,6 +815,11 @@ def describe_node(state: ClusterState, node: Node) -> str:
     ]
     lines.append(f"{'PodCIDR:':<{w}}{node.spec.get('podCIDR', '')}")
     lines.append(f"{'PodCIDRs:':<{w}}{','.join(node.spec.get('podCIDRs') or [])}")
+    if not _may_list_all_pods(state):
+        # describe.go: listing the node's pods across namespaces was Forbidden.
+        lines.append(f"{'Pods:':<{w}}not authorized")
+        lines += events_block(state, node, none_width=w)
+        return "\n".join(lines)
     pods = [p for p in state.pods_on(node.name) if not p.terminal]
     lines.append(f"Non-terminated Pods:          ({len(pods)} in total)")
     prow = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -427,6 +428,22 @@ def test_anonymised_classroom_hides_other_students_namespaces(classes):
         in out["err"]
     )
     assert ana.post(f"/c/{a.cluster.slug}/console/", {"command": "get pods"}).json()["code"] == 0
+    # describe node lists the node's pods of every namespace: kubectl (describe.go) prints
+    # "Pods: not authorized" to a user who may not list pods cluster-wide.
+    node = state_of(
+        a.cluster_id, lambda st: next(p.node_name for p in st.pods.values() if p.namespace == "bea")
+    )
+    for text in (
+        ana.post(f"/c/{a.cluster.slug}/console/", {"command": f"describe node {node}"}).json()[
+            "out"
+        ],
+        ana.get(f"/c/{a.cluster.slug}/describe/node/{node}/").content.decode(),
+    ):
+        assert "not authorized" in text and "Non-terminated Pods" not in text
+        assert not re.search(r"\bbea\b", text)
+    teacher = instructor_client(a)
+    out = teacher.post(f"/c/{a.cluster.slug}/console/", {"command": f"describe node {node}"}).json()
+    assert "Non-terminated Pods" in out["out"] and "bea " in out["out"]
     full = instructor_client(a).get(f"/c/{a.cluster.slug}/state.json").json()
     assert "bea" in {o["namespace"] for o in full["objects"]}
 
