@@ -174,11 +174,24 @@ def set_ingress_load(
     return [f"ingress.networking.k8s.io/{ingress} load set to {rps:g} req/s ({profile})"]
 
 
+def _host_matches(rule_host: str | None, host: str) -> bool:
+    """An Ingress rule's host: none matches every request; ``*.foo.com`` matches exactly one
+    more label (``bar.foo.com``, not ``baz.bar.foo.com`` nor ``foo.com``); else equality."""
+    if not rule_host:
+        return True
+    if rule_host.startswith("*."):
+        first, _, rest = host.partition(".")
+        return bool(first) and rest == rule_host[2:]
+    return rule_host == host
+
+
 def route(ing: KObject, host: str, path: str) -> str | None:
-    """The backend Service of a request, as the Ingress rules say (host, then longest path)."""
-    best: tuple[int, str] | None = None
+    """The backend Service of a request, as the Ingress rules say: the rule's host, then the
+    longest matching path, an Exact path winning a tie with a Prefix one (Ingress docs, "Multiple
+    matches"); no match goes to the defaultBackend, or the controller's 404 (None)."""
+    best: tuple[int, int, str] | None = None
     for rule in ing.spec.get("rules") or []:
-        if rule.get("host") and rule.get("host") != host:
+        if not _host_matches(rule.get("host"), host):
             continue
         for p in (rule.get("http") or {}).get("paths") or []:
             prefix = p.get("path") or "/"
@@ -189,12 +202,13 @@ def route(ing: KObject, host: str, path: str) -> str | None:
                 else (prefix == "/" or path == prefix or path.startswith(prefix.rstrip("/") + "/"))
             )
             name = ((p.get("backend") or {}).get("service") or {}).get("name")
-            if ok and name and (best is None or len(prefix) > best[0]):
-                best = (len(prefix), name)
+            rank = (len(prefix), 1 if ptype == "Exact" else 0)
+            if ok and name and (best is None or rank > best[:2]):
+                best = (*rank, name)
     if best is None:
         default = ((ing.spec.get("defaultBackend") or {}).get("service") or {}).get("name")
         return default or None
-    return best[1]
+    return best[2]
 
 
 def _pods_by_ip(state: ClusterState) -> dict[tuple[str, str], Pod]:

@@ -473,3 +473,68 @@ def test_an_ingressclass_cannot_be_applied() -> None:
     assert r.code == 1 and "IngressClasses are not created or changed here" in r.err
     assert "at line 2: kind" in r.err
     assert list(st.ingress_classes) == ["nginx"]
+
+
+def test_ingress_path_and_host_matching_follow_the_ingress_rules() -> None:
+    """Ingress docs: the longest matching path wins, an Exact path beats a Prefix one of the same
+    length; `/foo` as a Prefix matches `/foo/bar` but not `/foobar`; `*.foo.com` matches one
+    label more (`bar.foo.com`), not `baz.bar.foo.com` nor `foo.com`; no match: defaultBackend."""
+    from kubelab.sim.objects import Ingress
+    from kubelab.sim.traffic import route
+
+    def backend(svc: str, path: str, ptype: str = "Prefix") -> dict:
+        return {"path": path, "pathType": ptype, "backend": {"service": {"name": svc}}}
+
+    ing = Ingress(
+        name="shop",
+        namespace="default",
+        spec={
+            "defaultBackend": {"service": {"name": "fallback"}},
+            "rules": [
+                {
+                    "host": "shop.example",
+                    "http": {
+                        "paths": [
+                            backend("web", "/"),
+                            backend("api-prefix", "/api"),
+                            backend("api-exact", "/api", "Exact"),
+                            backend("foo", "/foo"),
+                        ]
+                    },
+                },
+                {"host": "*.foo.com", "http": {"paths": [backend("wild", "/")]}},
+            ],
+        },
+    )
+    assert route(ing, "shop.example", "/api") == "api-exact"
+    assert route(ing, "shop.example", "/api/cart") == "api-prefix"
+    assert route(ing, "shop.example", "/foo/bar") == "foo"
+    assert route(ing, "shop.example", "/foobar") == "web"
+    assert route(ing, "bar.foo.com", "/x") == "wild"
+    assert route(ing, "baz.bar.foo.com", "/x") == "fallback"
+    assert route(ing, "foo.com", "/x") == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("host", "detail"),
+    [
+        ("Bad_Host", "a lowercase RFC 1123 subdomain must consist of"),
+        ("f*.bar.com", "a wildcard DNS-1123 subdomain must start with '*.'"),
+        ("10.0.0.1", "must be a DNS name, not an IP address"),
+    ],
+)
+def test_ingress_host_validation_in_kubectl_words(host: str, detail: str) -> None:
+    """networking validation (validateIngressRules): a host is a DNS subdomain, a wildcard one
+    (`*.` then a subdomain), never an IP address."""
+    st = cluster()
+    bad = INGRESS.replace("host: shop.example", f"host: '{host}'")
+    r = run(LocalApi(st), "apply -f -", stdin=bad)
+    assert r.code == 1 and (
+        f'The Ingress "shop" is invalid: spec.rules[0].host: Invalid value: "{host}": {detail}'
+        in r.err
+    ), r.err
+    assert not st.ingresses
+    ok = run(
+        LocalApi(st), "apply -f -", stdin=INGRESS.replace("host: shop.example", "host: '*.example'")
+    )
+    assert ok.code == 0, ok.err

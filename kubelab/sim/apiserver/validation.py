@@ -32,6 +32,13 @@ MSG_SUBDOMAIN = (
     "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 )
+IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+MSG_WILDCARD = (
+    "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which "
+    "must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric "
+    "character (e.g. '*.example.com', regex used for validation is "
+    "'\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
 MSG_LABEL = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
     "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
@@ -770,6 +777,21 @@ def validate_ingress(errs: Errors, spec: dict[str, Any]) -> None:
             "spec", "Invalid value", detail="either `defaultBackend` or `rules` must be specified"
         )
     for i, rule in enumerate(rules):
+        host = (rule or {}).get("host")
+        if host:
+            # validateIngressRules: a DNS name, optionally with one leading wildcard label.
+            where = f"spec.rules[{i}].host"
+            if isinstance(host, str) and IPV4.match(host):
+                errs.add(where, "Invalid value", host, "must be a DNS name, not an IP address")
+            elif isinstance(host, str) and "*" in host:
+                if (
+                    not host.startswith("*.")
+                    or not DNS1123_SUBDOMAIN.match(host[2:])
+                    or len(host) > 253
+                ):
+                    errs.add(where, "Invalid value", host, MSG_WILDCARD)
+            elif not isinstance(host, str) or not DNS1123_SUBDOMAIN.match(host) or len(host) > 253:
+                errs.add(where, "Invalid value", host, MSG_SUBDOMAIN)
         for j, path in enumerate(((rule or {}).get("http") or {}).get("paths") or []):
             where = f"spec.rules[{i}].http.paths[{j}]"
             ptype = path.get("pathType")
