@@ -279,7 +279,13 @@ def run(state: ClusterState) -> None:
     for key, res in summary.items():
         res["rps"] = res["ok"] / STEP
         res["errors"] = res["failed"] / STEP
-        svc_m[key][-1][1:] = [round(res["ok"]), round(res["failed"]), res["p95"]]
+        svc_m[key][-1][1:] = [
+            round(res["ok"]),
+            round(res["failed"]),
+            res["p95"],
+            res["p50"],
+            res["p99"],
+        ]
     # Every running pod has a CPU sample (idle ones too): what `kubectl top` shows.
     alive = set()
     for pod in state.pods.values():
@@ -439,7 +445,8 @@ def _serve(
             rho = min((served[pod.uid] + IDLE_CPU) / ceiling, 0.999)
             lat_weights.append((min(BASE_LATENCY_MS / (1 - rho), MAX_LATENCY_MS), done))
     p50, p95, p99 = _quantiles(lat_weights)
-    point = [round(now, 3), ok, errors + refused, round(p95, 1)]
+    # [time, served, failed, p95, p50, p99]: p95 third, where the series always had it.
+    point = [round(now, 3), ok, errors + refused, round(p95, 1), round(p50, 1), round(p99, 1)]
     series = svc_m.setdefault(f"{svc.namespace}/{svc.name}", [])
     series.append(point)
     del series[:-SERIES]

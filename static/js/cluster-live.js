@@ -11,7 +11,7 @@ export class ClusterModel {
     this.seq = -1;
     this.skew = 0;              // server wall clock − browser wall clock, seconds
     this.traffic = {};          // "ns/service" -> the last second: rps, errors, p95, split
-    this.series = {};           // "ns/service" -> [[time, ok, errors, p95], …] (two minutes)
+    this.series = {};           // "ns/service" -> [[time, ok, errors, p95, p50, p99], …] (two minutes)
   }
 
   simNow() {
@@ -56,7 +56,7 @@ export class ClusterModel {
       this.traffic = d.traffic;
       for (const [key, t] of Object.entries(d.traffic)) {
         const s = (this.series[key] ||= []);
-        s.push([d.time, t.rps, t.errors, t.p95]);
+        s.push([d.time, t.rps, t.errors, t.p95, t.p50, t.p99]);
         if (s.length > 120) s.splice(0, s.length - 120);
       }
     }

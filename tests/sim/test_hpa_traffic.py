@@ -399,6 +399,9 @@ def test_service_reports_p50_p95_p99() -> None:
     advance(st, st.now + 5)
     s = st.traffic["default/web"]
     assert 0 < s["p50"] < s["p95"] < s["p99"]
+    # kept as a short time series: [time, served, failed, p95, p50, p99] per simulated second
+    series = st.metrics["services"]["default/web"]
+    assert len(series) >= 4 and all(len(p) == 6 and p[4] <= p[3] <= p[5] for p in series)
 
 
 def test_ingress_class_decides_which_controller_serves_an_ingress() -> None:
