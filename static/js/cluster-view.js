@@ -126,7 +126,7 @@ function updateNode(node, podsOnNode) {
     ? "kubelet · kube-proxy · containerd"
     : `<span class="down">kubelet ✕</span> · kube-proxy · containerd`);
   setHTML($("[data-taints]", el), (node.taints || [])
-    .map((t) => `<span class="taint" title="taint">${esc(t.key)}${t.value ? "=" + esc(t.value) : ""}:${esc(t.effect)}</span>`)
+    .map((t) => { const text = `${esc(t.key)}${t.value ? "=" + esc(t.value) : ""}:${esc(t.effect)}`; return `<span class="taint" title="taint ${text}">${text}</span>`; })
     .join(""));
   let cpu = 0, mem = 0, n = 0;
   for (const p of podsOnNode) {
@@ -305,7 +305,8 @@ function onChange(m, change) {
 
 function render(m, change) {
   const changedKinds = new Set([...change.keys].map((k) => k.split("/")[0]));
-  const nodes = m.ofKind("Node").sort((a, b) => (b.roles.includes("control-plane") - a.roles.includes("control-plane")) || a.name.localeCompare(b.name));
+  // worker-2 before worker-10 (as people count), the control plane first.
+  const nodes = m.ofKind("Node").sort((a, b) => (b.roles.includes("control-plane") - a.roles.includes("control-plane")) || a.name.localeCompare(b.name, undefined, { numeric: true }));
   const allPods = m.ofKind("Pod");
   const byNode = new Map(nodes.map((n) => [n.name, []]));
   for (const p of allPods) if (p.node && byNode.has(p.node)) byNode.get(p.node).push(p);
@@ -320,7 +321,9 @@ function render(m, change) {
     const el = podEls.get(k.slice(4));
     if (el && el.dataset.podNode) touchedNodes.add(el.dataset.podNode);
   }
+  const workers = nodes.filter((n) => !n.roles.includes("control-plane")).length;
   const writeNodes = () => {
+    els.workers.classList.toggle("many", workers > 6); // a classroom's 20 nodes: narrower cards
     for (const [name, el] of nodeEls) if (!byNode.has(name)) { el.remove(); nodeEls.delete(name); }
     for (const n of nodes) if (change.snapshot || touchedNodes.has(n.name) || !nodeEls.has(n.name)) updateNode(n, byNode.get(n.name));
   };
