@@ -325,7 +325,9 @@ function render(m, change) {
   const writeNodes = () => {
     els.workers.classList.toggle("many", workers > 6); // a classroom's 20 nodes: narrower cards
     for (const [name, el] of nodeEls) if (!byNode.has(name)) { el.remove(); nodeEls.delete(name); }
+    const added = nodes.some((n) => !nodeEls.has(n.name));
     for (const n of nodes) if (change.snapshot || touchedNodes.has(n.name) || !nodeEls.has(n.name)) updateNode(n, byNode.get(n.name));
+    if (added) for (const n of nodes) { const el = nodeEls.get(n.name); el.parentElement.append(el); } // a new node takes its place in the order
   };
 
   // Pods: queue the changed ones (oldest first, so chips keep their creation order in a node)

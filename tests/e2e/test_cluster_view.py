@@ -280,3 +280,13 @@ def test_a_crowded_node_draws_its_pods_as_squares(
         cluster + "console/", form={"command": "delete deployment tiny"}, headers=headers
     )
     wait_until(page, "document.querySelectorAll('.node.dense').length === 0", 60000)
+    # Nodes in the order people count, a new one in its place: worker-4 before worker-10 even
+    # when it is added after it.
+    for name in ("worker-10", "worker-4"):
+        page.request.post(cluster + "nodes/add/", form={"name": name}, headers=headers)
+        page.wait_for_selector(f'[data-node="{name}"]')
+    order = page.eval_on_selector_all("[data-node]", "els => els.map(e => e.dataset.node)")
+    assert order == ["control-plane", "worker-1", "worker-2", "worker-3", "worker-4", "worker-10"]
+    for name in ("worker-10", "worker-4"):
+        page.request.post(cluster + f"nodes/{name}/remove/", headers=headers)
+        page.wait_for_selector(f'[data-node="{name}"]', state="detached")
