@@ -587,76 +587,75 @@ def _tolerations(spec: dict[str, Any]) -> list[str]:
 
 
 def describe_pod(state: ClusterState, pod: Pod) -> str:
-    w = 18
+    """describePod (kubectl describe.go) through Go's tabwriter."""
     st = pod.status
     node = state.nodes.get(pod.node_name)
     lines = [
-        f"{'Name:':<{w}}{pod.name}",
-        f"{'Namespace:':<{w}}{pod.namespace}",
-        f"{'Priority:':<{w}}{pod.spec.get('priority', 0)}",
-        f"{'Service Account:':<{w}}default",
-        f"{'Node:':<{w}}{(pod.node_name + '/' + (node.internal_ip if node else '')) if pod.node_name else '<none>'}",
+        f"Name:\t{pod.name}",
+        f"Namespace:\t{pod.namespace}",
+        f"Priority:\t{pod.spec.get('priority', 0)}",
+        "Service Account:\tdefault",
+        f"Node:\t{(pod.node_name + '/' + (node.internal_ip if node else '')) if pod.node_name else '<none>'}",
     ]
     if st.get("startTime") is not None:
-        lines.append(f"{'Start Time:':<{w}}{rfc1123(st['startTime'])}")
-    lines += _map_lines("Labels:", pod.labels, w)
-    lines += _map_lines("Annotations:", dict(pod.annotations.items()), w)
-    if pod.deleted is not None:
-        lines.append(
-            f"{'Status:':<{w}}Terminating (lasts {human_duration(state.now - pod.deleted)})"
-        )
-        lines.append(f"{'Termination Grace Period:':<{w}}{pod.grace}s")
+        lines.append(f"Start Time:\t{rfc1123(st['startTime'])}")
+    lines += _multiline("Labels", pod.labels)
+    lines += _multiline("Annotations", pod.annotations)
+    if pod.deleted is not None and st.get("phase") not in ("Failed", "Succeeded"):
+        lines.append(f"Status:\tTerminating (lasts {human_duration(state.now - pod.deleted)})")
+        lines.append(f"Termination Grace Period:\t{pod.grace}s")
     else:
-        lines.append(f"{'Status:':<{w}}{st.get('phase', 'Pending')}")
-    lines.append(f"{'IP:':<{w}}{pod.ip}")
-    lines.append("IPs:" if pod.ip else "IPs:              <none>")
+        lines.append(f"Status:\t{st.get('phase', 'Pending')}")
+    lines.append(f"IP:\t{pod.ip or ''}")
     if pod.ip:
-        lines.append(f"  IP:  {pod.ip}")
+        lines += ["IPs:", f"  IP:\t{pod.ip}"]
+    else:
+        lines.append("IPs:\t<none>")
     if pod.owner is not None:
-        lines.append(f"Controlled By:  {pod.owner.kind}/{pod.owner.name}")
+        lines.append(f"Controlled By:\t{pod.owner.kind}/{pod.owner.name}")
     statuses = {cs["name"]: cs for cs in st.get("containerStatuses") or []}
     lines.append("Containers:")
     for c in pod.spec.get("containers") or []:
-        cs = statuses.get(c["name"], {})
+        cs = statuses.get(c["name"])
         lines.append(f"  {c['name']}:")
-        lines.append(f"    Container ID:   {cs.get('containerID', '')}")
-        lines.append(f"    Image:          {c.get('image')}")
-        lines.append(f"    Image ID:       {cs.get('imageID', '')}")
+        if cs is not None:
+            lines.append(f"    Container ID:\t{cs.get('containerID', '')}")
+        lines.append(f"    Image:\t{c.get('image')}")
+        if cs is not None:
+            lines.append(f"    Image ID:\t{cs.get('imageID', '')}")
         ports = c.get("ports") or []
-        lines.append(
-            f"    Port:           {', '.join(str(p['containerPort']) + '/' + p.get('protocol', 'TCP') for p in ports) or '<none>'}"
-        )
-        lines.append(
-            f"    Host Port:      {', '.join(str(p.get('hostPort', 0)) + '/' + p.get('protocol', 'TCP') for p in ports) or '<none>'}"
-        )
-        if c.get("command"):
-            lines.append("    Command:")
-            lines += [f"      {x}" for x in c["command"]]
-        if c.get("args"):
-            lines.append("    Args:")
-            lines += [f"      {x}" for x in c["args"]]
-        lines += _container_state(
-            "State:", cs.get("state") or {"waiting": {"reason": "ContainerCreating"}}
-        )
-        last = cs.get("lastState") or {}
-        if last:
-            lines += _container_state("Last State:", last)
-        lines.append(f"    Ready:          {'True' if cs.get('ready') else 'False'}")
-        lines.append(f"    Restart Count:  {cs.get('restartCount', 0)}")
+        cports = ", ".join(f"{p['containerPort']}/{p.get('protocol', 'TCP')}" for p in ports)
+        hports = ", ".join(f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}" for p in ports)
+        lines.append(f"    {'Ports' if ',' in cports else 'Port'}:\t{cports or '<none>'}")
+        lines.append(f"    {'Host Ports' if ',' in hports else 'Host Port'}:\t{hports or '<none>'}")
+        for label, key in (("Command", "command"), ("Args", "args")):
+            if c.get(key):
+                lines.append(f"    {label}:")
+                lines += [f"      {x}" for x in c[key]]
+        if cs is not None:
+            lines += _container_state("State", cs.get("state") or {})
+            last = cs.get("lastState") or {}
+            if "terminated" in last:
+                lines += _container_state("Last State", last)
+            lines.append(f"    Ready:\t{'True' if cs.get('ready') else 'False'}")
+            lines.append(f"    Restart Count:\t{cs.get('restartCount', 0)}")
         res = c.get("resources") or {}
         for group in ("limits", "requests"):
             if res.get(group):
                 lines.append(f"    {group.capitalize()}:")
-                lines += [f"      {k}:  {v}" for k, v in sorted(res[group].items())]
+                lines += [f"      {k}:\t{v}" for k, v in sorted(res[group].items())]
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            p = c.get(probe)
-            if p:
-                lines.append(f"    {probe.replace('Probe', '').capitalize()}:  {_probe_text(p)}")
+            if c.get(probe):
+                lines.append(
+                    f"    {probe.replace('Probe', '').capitalize()}:\t{_probe_text(c[probe])}"
+                )
         env = c.get("env") or []
-        lines.append("    Environment:    <none>" if not env else "    Environment:")
-        lines += [f"      {e.get('name')}:  {e.get('value', '')}" for e in env]
-        lines.append("    Mounts:         <none>")
-    lines.append("Conditions:")
+        if env:
+            lines.append("    Environment:")
+            lines += [f"      {e.get('name')}:\t{e.get('value', '')}" for e in env]
+        else:
+            lines.append("    Environment:\t<none>")
+        lines.append("    Mounts:\t<none>")
     conds = st.get("conditions") or []
     if conds:
         order = [
@@ -666,30 +665,22 @@ def describe_pod(state: ClusterState, pod: Pod) -> str:
             "ContainersReady",
             "PodScheduled",
         ]
-        rows = [
-            [c["type"], c["status"]]
+        lines += ["Conditions:", "  Type\tStatus"]
+        # "%v \t%v \n": kubectl leaves a space after the type and after the status.
+        lines += [
+            f"  {c['type']} \t{c['status']} "
             for c in sorted(
                 conds, key=lambda c: order.index(c["type"]) if c["type"] in order else 9
             )
         ]
-        lines += [
-            "  " + r
-            for r in dtable(
-                ["Type", "Status"],
-                rows,
-            ).splitlines()
-        ]
-    lines.append("Volumes:                     <none>")
-    lines.append(f"QoS Class:                   {st.get('qosClass', 'BestEffort')}")
-    sel = pod.spec.get("nodeSelector") or {}
-    lines.append(
-        f"Node-Selectors:              {','.join(f'{k}={v}' for k, v in sorted(sel.items())) or '<none>'}"
-    )
+    lines.append("Volumes:\t<none>")
+    lines.append(f"QoS Class:\t{st.get('qosClass', 'BestEffort')}")
+    lines += _multiline("Node-Selectors", pod.spec.get("nodeSelector") or {})
     tols = _tolerations(pod.spec)
-    lines.append(f"Tolerations:                 {tols[0] if tols else '<none>'}")
-    lines += [f"                             {t}" for t in tols[1:]]
-    lines += events_block(state, pod, none_width=29)  # in the block of Tolerations above
-    return "\n".join(lines)
+    lines.append(f"Tolerations:\t{tols[0] if tols else '<none>'}")
+    lines += [f"\t{t}" for t in tols[1:]]
+    lines += _events_tabbed(state, pod)
+    return tabwrite(lines)
 
 
 def _probe_text(p: dict[str, Any]) -> str:
@@ -709,28 +700,30 @@ def _probe_text(p: dict[str, Any]) -> str:
 
 
 def _container_state(label: str, state: dict[str, Any]) -> list[str]:
-    pad = f"    {label:<16}"
+    """describeStatus: Running (Started), Waiting (Reason) or Terminated (Reason, Message, Exit
+    Code, Started, Finished), as tab-separated lines."""
     if "running" in state:
         return [
-            f"{pad}Running",
-            f"      Started:      {rfc1123(state['running'].get('startedAt', 0))}",
+            f"    {label}:\tRunning",
+            f"      Started:\t{rfc1123(state['running'].get('startedAt', 0))}",
         ]
     if "terminated" in state:
         t = state["terminated"]
-        out = [
-            f"{pad}Terminated",
-            f"      Reason:       {t.get('reason', '')}",
-            f"      Exit Code:    {t.get('exitCode')}",
-        ]
+        out = [f"    {label}:\tTerminated"]
+        if t.get("reason"):
+            out.append(f"      Reason:\t{t['reason']}")
+        if t.get("message"):
+            out.append(f"      Message:\t{t['message']}")
+        out.append(f"      Exit Code:\t{t.get('exitCode')}")
         if t.get("startedAt") is not None:
-            out.append(f"      Started:      {rfc1123(t['startedAt'])}")
+            out.append(f"      Started:\t{rfc1123(t['startedAt'])}")
         if t.get("finishedAt") is not None:
-            out.append(f"      Finished:     {rfc1123(t['finishedAt'])}")
+            out.append(f"      Finished:\t{rfc1123(t['finishedAt'])}")
         return out
     w = state.get("waiting") or {}
-    out = [f"{pad}Waiting", f"      Reason:       {w.get('reason', '')}"]
-    if w.get("message"):
-        out.append(f"      Message:      {w['message']}")
+    out = [f"    {label}:\tWaiting"]
+    if w.get("reason"):
+        out.append(f"      Reason:\t{w['reason']}")
     return out
 
 

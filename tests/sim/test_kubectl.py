@@ -103,10 +103,15 @@ def test_describe_pod_has_events_and_tolerations():
     a = api()
     name = next(iter(a.state.pods.values())).name
     out = run(a, f"describe pod {name}").out
+    # describe.go through Go's tabwriter: without volumes, "Volumes:\t<none>" joins the block of
+    # the conditions rows ("%v \t%v \n", a space after the type), so the values sit at column 30.
     assert (
-        "Tolerations:                 node.kubernetes.io/not-ready:NoExecute op=Exists for 300s"
+        "Tolerations:                  node.kubernetes.io/not-ready:NoExecute op=Exists for 300s\n"
+        "                              node.kubernetes.io/unreachable:NoExecute op=Exists for 300s"
         in out
     )
+    assert "  Type                        Status\n  PodReadyToStartContainers   True \n" in out
+    assert "IPs:\n  IP:           10." in out
     assert "Events:\n  Type    Reason     Age   From               Message" in out
     assert "Controlled By:  ReplicaSet/web-" in out
 
