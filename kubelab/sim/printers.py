@@ -757,121 +757,93 @@ def _may_list_all_pods(state: ClusterState) -> bool:
 
 
 def describe_node(state: ClusterState, node: Node) -> str:
-    w = 20
-    lines = [f"{'Name:':<{w}}{node.name}", f"{'Roles:':<{w}}{node_roles(node)}"]
-    lines += _map_lines("Labels:", node.labels, w)
-    lines += _map_lines("Annotations:", node.annotations, w)
-    lines.append(f"{'CreationTimestamp:':<{w}}{rfc1123(node.created)}")
-    taints = node.taints
-    tt = [f"{t['key']}{'=' + t['value'] if t.get('value') else ''}:{t['effect']}" for t in taints]
-    lines.append(f"{'Taints:':<{w}}{tt[0] if tt else '<none>'}")
-    lines += [f"{'':<{w}}{t}" for t in tt[1:]]
-    lines.append(f"{'Unschedulable:':<{w}}{'true' if node.unschedulable else 'false'}")
-    lines.append("Conditions:")
-    rows = [["----", "------", "-----------------", "------------------", "------", "-------"]]
-    for c in node.status.get("conditions") or []:
-        rows.append(
-            [
-                c["type"],
-                c["status"],
-                rfc1123(c.get("lastHeartbeatTime", 0)),
-                rfc1123(c.get("lastTransitionTime", 0)),
-                c.get("reason", ""),
-                c.get("message", ""),
-            ]
-        )
-    lines += [
-        "  " + r
-        for r in dtable(
-            ["Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"], rows
-        ).splitlines()
+    """describeNode (kubectl describe.go) through Go's tabwriter."""
+    from .controllers.node_lifecycle import LEASE_RENEW_INTERVAL, last_heartbeat
+
+    lines = [f"Name:\t{node.name}", f"Roles:\t{node_roles(node)}"]
+    lines += _multiline("Labels", node.labels)
+    lines += _multiline("Annotations", node.annotations)
+    lines.append(f"CreationTimestamp:\t{rfc1123(node.created)}")
+    tt = [
+        f"{t['key']}{'=' + t['value'] if t.get('value') else ''}:{t['effect']}" for t in node.taints
     ]
+    lines.append(f"Taints:\t{tt[0] if tt else '<none>'}")
+    lines += [f"\t{t}" for t in tt[1:]]
+    lines.append(f"Unschedulable:\t{'true' if node.unschedulable else 'false'}")
+    # The kubelet's Lease in kube-node-lease: renewed every 10 s until the kubelet stops.
+    if node.sim.get("kubeletStopped") is not None:
+        renew = last_heartbeat(node)
+    else:
+        phase = float(node.sim.get("heartbeatPhase", 0.0))
+        renew = state.now - ((state.now - phase) % LEASE_RENEW_INTERVAL)
+    lines += [
+        "Lease:",
+        f"  HolderIdentity:\t{node.name}",
+        "  AcquireTime:\t<unset>",
+        f"  RenewTime:\t{rfc1123(max(renew, node.created))}",
+    ]
+    conds = node.status.get("conditions") or []
+    if conds:
+        lines += [
+            "Conditions:",
+            "  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage",
+            "  ----\t------\t-----------------\t------------------\t------\t-------",
+        ]
+        # "%v \t%v \t%s \t%s \t%v \t%v": a space after each cell but the last, as kubectl.
+        lines += [
+            f"  {c['type']} \t{c['status']} \t{rfc1123(c.get('lastHeartbeatTime', 0))} \t"
+            f"{rfc1123(c.get('lastTransitionTime', 0))} \t{c.get('reason', '')} \t{c.get('message', '')}"
+            for c in conds
+        ]
     lines.append("Addresses:")
-    addrs = node.status.get("addresses") or []
-    aw = max((len(a["type"]) for a in addrs), default=0) + 3
-    lines += [f"  {a['type'] + ':':<{aw}}{a['address']}" for a in addrs]
+    lines += [f"  {a['type']}:\t{a['address']}" for a in node.status.get("addresses") or []]
     for label in ("capacity", "allocatable"):
         lines.append(f"{label.capitalize()}:")
-        lines += [
-            f"  {k}:{' ' * max(1, 19 - len(k))}{v}"
-            for k, v in sorted((node.status.get(label) or {}).items())
-        ]
+        lines += [f"  {k}:\t{v}" for k, v in sorted((node.status.get(label) or {}).items())]
     info = node.status.get("nodeInfo") or {}
     lines += [
         "System Info:",
-        f"  Kernel Version:             {info.get('kernelVersion', '')}",
-        f"  OS Image:                   {info.get('osImage', '')}",
-        f"  Operating System:           {info.get('operatingSystem', '')}",
-        f"  Architecture:               {info.get('architecture', '')}",
-        f"  Container Runtime Version:  {info.get('containerRuntimeVersion', '')}",
-        f"  Kubelet Version:            {info.get('kubeletVersion', '')}",
+        f"  Kernel Version:\t{info.get('kernelVersion', '')}",
+        f"  OS Image:\t{info.get('osImage', '')}",
+        f"  Operating System:\t{info.get('operatingSystem', '')}",
+        f"  Architecture:\t{info.get('architecture', '')}",
+        f"  Container Runtime Version:\t{info.get('containerRuntimeVersion', '')}",
+        f"  Kubelet Version:\t{info.get('kubeletVersion', '')}",
     ]
-    lines.append(f"{'PodCIDR:':<{w}}{node.spec.get('podCIDR', '')}")
-    lines.append(f"{'PodCIDRs:':<{w}}{','.join(node.spec.get('podCIDRs') or [])}")
+    if node.spec.get("podCIDR"):
+        lines.append(f"PodCIDR:\t{node.spec['podCIDR']}")
+    if node.spec.get("podCIDRs"):
+        lines.append(f"PodCIDRs:\t{','.join(node.spec['podCIDRs'])}")
     if not _may_list_all_pods(state):
         # describe.go: listing the node's pods across namespaces was Forbidden.
-        lines.append(f"{'Pods:':<{w}}not authorized")
-        lines += events_block(state, node, none_width=w)
-        return "\n".join(lines)
+        lines.append("Pods:\tnot authorized")
+        return tabwrite(lines + _events_tabbed(state, node))
     pods = [p for p in state.pods_on(node.name) if not p.terminal]
-    lines.append(f"Non-terminated Pods:          ({len(pods)} in total)")
-    prow = [
-        [
-            "---------",
-            "----",
-            "------------",
-            "----------",
-            "---------------",
-            "-------------",
-            "---",
-        ]
-    ]
+    lines.append(f"Non-terminated Pods:\t({len(pods)} in total)")
+    # describeNodeResource: note the empty column after Name ("%s\t%s\t\t%s …"), as kubectl.
+    lines.append(
+        "  Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge"
+    )
+    lines.append(
+        "  ---------\t----\t\t------------\t----------\t---------------\t-------------\t---"
+    )
+
+    def total(p: Pod, group: str, res: str, parse: Any) -> int:
+        return sum(
+            parse(((c.get("resources") or {}).get(group) or {}).get(res, 0))
+            for c in p.spec.get("containers") or []
+        )
+
     for p in sorted(pods, key=lambda p: (p.namespace, p.name)):
-        cpu_r = sum(
-            milli_value(((c.get("resources") or {}).get("requests") or {}).get("cpu", 0))
-            for c in p.spec.get("containers") or []
+        cpu_r, cpu_l = (total(p, g, "cpu", milli_value) for g in ("requests", "limits"))
+        mem_r, mem_l = (total(p, g, "memory", int_value) for g in ("requests", "limits"))
+        lines.append(
+            f"  {p.namespace}\t{p.name}\t\t{_pct(cpu_r, node.alloc_cpu, format_cpu)}\t"
+            f"{_pct(cpu_l, node.alloc_cpu, format_cpu)}\t{_pct(mem_r, node.alloc_mem, format_memory)}\t"
+            f"{_pct(mem_l, node.alloc_mem, format_memory)}\t{human_duration(state.now - p.created)}"
         )
-        cpu_l = sum(
-            milli_value(((c.get("resources") or {}).get("limits") or {}).get("cpu", 0))
-            for c in p.spec.get("containers") or []
-        )
-        mem_r = sum(
-            int_value(((c.get("resources") or {}).get("requests") or {}).get("memory", 0))
-            for c in p.spec.get("containers") or []
-        )
-        mem_l = sum(
-            int_value(((c.get("resources") or {}).get("limits") or {}).get("memory", 0))
-            for c in p.spec.get("containers") or []
-        )
-        prow.append(
-            [
-                p.namespace,
-                p.name,
-                _pct(cpu_r, node.alloc_cpu, format_cpu),
-                _pct(cpu_l, node.alloc_cpu, format_cpu),
-                _pct(mem_r, node.alloc_mem, format_memory),
-                _pct(mem_l, node.alloc_mem, format_memory),
-                human_duration(state.now - p.created),
-            ]
-        )
-    if pods:
-        lines += [
-            "  " + r
-            for r in dtable(
-                [
-                    "Namespace",
-                    "Name",
-                    "CPU Requests",
-                    "CPU Limits",
-                    "Memory Requests",
-                    "Memory Limits",
-                    "Age",
-                ],
-                prow,
-            ).splitlines()
-        ]
     a = allocated(state, node)
-    tail = [
+    lines += [
         "Allocated resources:",
         "  (Total limits may be over 100 percent, i.e., overcommitted.)",
         "  Resource\tRequests\tLimits",
@@ -881,8 +853,7 @@ def describe_node(state: ClusterState, node: Node) -> str:
         # describeNodeResource always lists ephemeral-storage (no pod here requests any).
         "  ephemeral-storage\t0 (0%)\t0 (0%)",
     ]
-    lines += tabwrite(tail + _events_tabbed(state, node)).splitlines()
-    return "\n".join(lines)
+    return tabwrite(lines + _events_tabbed(state, node))
 
 
 def _pct(v: int, total: int, fmt: Any) -> str:

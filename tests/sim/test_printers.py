@@ -207,3 +207,44 @@ def test_describe_deployment_and_service_lay_out_like_kubectl():
         "Internal Traffic Policy:  Cluster",
         "Events:                   <none>",
     ]
+
+
+def test_describe_node_lays_out_like_kubectl():
+    """`kubectl describe node` (describeNode through Go's tabwriter): the kubelet's Lease, the
+    conditions typed `%v \\t` (a space after each cell), PodCIDR aligned with the System Info
+    block above and the pods table below it, whose Name column is followed by an empty one; a
+    stopped kubelet's Lease is no longer renewed."""
+    from kubelab.sim import actions
+    from kubelab.sim.apiserver.apply import apply_text
+    from kubelab.sim.control_loop import advance
+    from kubelab.sim.kubectl import LocalApi, run
+
+    from .helpers import cluster, deployment_yaml
+
+    st = cluster()
+    apply_text(st, deployment_yaml(name="web", replicas=1, cpu="100m"))
+    advance(st, st.now + 60)
+    pod = next(iter(st.pods.values()))
+    out = run(LocalApi(st), f"describe node {pod.node_name}").out.splitlines()
+    i = out.index("Lease:")
+    assert out[i + 1 : i + 3] == [
+        f"  HolderIdentity:  {pod.node_name}",
+        "  AcquireTime:     <unset>",
+    ]
+    assert out[i + 4] == ("Conditions:") and out[i + 5].startswith(
+        "  Type             Status  LastHeartbeatTime "
+    )
+    cidr = next(x for x in out if x.startswith("PodCIDR:"))
+    assert cidr.index("10.244.") == 30  # the width of "  Container Runtime Version:" + 2
+    row = next(x for x in out if x.startswith("  default "))
+    assert row.split()[:3] == ["default", pod.name, "100m"] and f"{pod.name}    100m" in row
+    renewed = out[i + 3]
+    advance(st, st.now + 15)  # a running kubelet renews every 10 s
+    out = run(LocalApi(st), f"describe node {pod.node_name}").out.splitlines()
+    assert out[i + 3] != renewed
+    actions.fail_node(st, pod.node_name)
+    advance(st, st.now + 120)
+    later = run(LocalApi(st), f"describe node {pod.node_name}").out.splitlines()
+    advance(st, st.now + 60)
+    again = run(LocalApi(st), f"describe node {pod.node_name}").out.splitlines()
+    assert again[again.index("Lease:") + 3] == later[later.index("Lease:") + 3]  # no longer renewed
