@@ -405,11 +405,6 @@ def get_rows(
     raise KeyError(kind)
 
 
-def dtable(headers: list[str], rows: list[list[str]]) -> str:
-    """``kubectl describe``'s tables: tabwriter padding 2."""
-    return table(headers, rows, pad=2)
-
-
 def hpa_targets(h: KObject) -> str:
     """TARGETS of ``kubectl get hpa``: ``cpu: 45%/50%``, ``cpu: <unknown>/50%`` before metrics."""
     current = {
@@ -547,27 +542,6 @@ def _map_lines(label: str, m: dict[str, Any] | None, width: int) -> list[str]:
     out = [f"{label:<{width}}{items[0][0]}{sep}{items[0][1]}"]
     out += [f"{'':<{width}}{k}{sep}{v}" for k, v in items[1:]]
     return out
-
-
-def events_block(state: ClusterState, obj: KObject, none_width: int = 9) -> list[str]:
-    """DescribeEvents. ``Events:\t<none>`` joins the tabwriter block above it, so without events
-    the word lines up with that block (``none_width``); alone it is ``Events:  <none>``."""
-    evs = sorted(state.events_for(obj), key=lambda e: (e.first, e.seq))
-    if not evs:
-        return [f"{'Events:':<{none_width}}<none>"]
-    rows = []
-    for e in evs:
-        age = (
-            human_duration(state.now - e.first)
-            if e.count == 1
-            else f"{human_duration(state.now - e.last)} (x{e.count} over {human_duration(state.now - e.first)})"
-        )
-        rows.append([e.type, e.reason, age, e.source, e.message])
-    body = dtable(
-        ["Type", "Reason", "Age", "From", "Message"],
-        [["----", "------", "----", "----", "-------"], *rows],
-    )
-    return ["Events:"] + ["  " + line for line in body.splitlines()]
 
 
 def _tolerations(spec: dict[str, Any]) -> list[str]:
