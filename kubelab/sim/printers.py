@@ -1035,7 +1035,7 @@ def describe_service(state: ClusterState, svc: Service) -> str:
         f"Namespace:\t{svc.namespace}",
         *_multiline("Labels", svc.labels),
         *_multiline("Annotations", svc.annotations),
-        f"Selector:\t{','.join(f'{k}={v}' for k, v in sorted(sel.items()))}",
+        f"Selector:\t{','.join(f'{k}={v}' for k, v in sorted(sel.items())) or '<none>'}",
         f"Type:\t{stype}",
         "IP Family Policy:\tSingleStack",
         "IP Families:\tIPv4",

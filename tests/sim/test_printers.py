@@ -248,3 +248,18 @@ def test_describe_node_lays_out_like_kubectl():
     advance(st, st.now + 60)
     again = run(LocalApi(st), f"describe node {pod.node_name}").out.splitlines()
     assert again[again.index("Lease:") + 3] == later[later.index("Lease:") + 3]  # no longer renewed
+
+
+def test_describe_service_without_selector():
+    """labels.FormatLabels of an empty selector is `<none>`; with no EndpointSlice, `<none>`."""
+    from kubelab.sim.apiserver.apply import apply_text
+    from kubelab.sim.kubectl import LocalApi, run
+
+    from .helpers import cluster
+
+    st = cluster()
+    apply_text(
+        st, "apiVersion: v1\nkind: Service\nmetadata: {name: ext}\nspec:\n  ports: [{port: 80}]\n"
+    )
+    out = run(LocalApi(st), "describe svc ext").out.splitlines()
+    assert "Selector:                 <none>" in out and "Endpoints:                <none>" in out
