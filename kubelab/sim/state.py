@@ -151,6 +151,8 @@ class ClusterState:
 
     # ----- lookups -----------------------------------------------------------------------
     def store(self, kind: str) -> dict[Any, Any]:
+        if kind == "IngressClass":  # built on request only: store() is on every lookup's path
+            return self.ingress_classes
         return {
             "Namespace": self.namespaces,
             "Node": self.nodes,
@@ -160,7 +162,6 @@ class ClusterState:
             "Service": self.services,
             "HorizontalPodAutoscaler": self.hpas,
             "Ingress": self.ingresses,
-            "IngressClass": self.ingress_classes,
         }[kind]
 
     @property
