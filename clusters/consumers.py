@@ -20,6 +20,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from kubelab.broadcast import SCOPE_KEY as SOCKET
 from kubelab.sim.apiserver import ApiError
 
 from . import access, services
@@ -115,6 +116,9 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         if event["seq"] <= self.seq:
             return  # already in the snapshot this socket was sent
         self.seq = event["seq"]
+        frame, socket = event.get("frame"), self.scope.get(SOCKET)
+        if frame is not None and socket is not None and frame.send(socket):
+            return  # the text framed once for every socket (kubelab.broadcast)
         await self.send(text_data=event["text"])
 
     async def cluster_resync(self, event: dict[str, Any]) -> None:

@@ -7,7 +7,8 @@ Two costs of ``channels.layers.InMemoryChannelLayer`` grow with the number of br
   seconds (messages 60 s, memberships a day), so here the sweep runs at most once a second.
 * ``group_send`` deep-copies the message into one queue per member, and each consumer's task is
   woken to take it out again. For deltas — the same immutable text for every browser — consumers
-  that ``attach`` themselves get it handed over directly, in one pass, in commit order.
+  that ``attach`` themselves get it handed over directly, in one pass, in commit order, with the
+  text framed once for all their sockets (``kubelab.broadcast``).
 
 Measured with tests/perf/bench_classroom.py (300 student sockets); the profile showed the two as
 the largest costs on the event loop after Daphne's own socket writes.
@@ -20,6 +21,8 @@ import time
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer as _Base
+
+from .broadcast import Frame
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,8 @@ class InMemoryChannelLayer(_Base):
             return
         self.require_valid_group_name(group)
         handler = message["type"].replace(".", "_")
+        # Attached consumers get the message with the text framed once for all their sockets.
+        direct = {**message, "frame": Frame(message["text"])} if "text" in message else message
         for channel in list(self.groups.get(group, {})):
             consumer = self._attached.get(channel)
             if consumer is None:
@@ -57,7 +62,7 @@ class InMemoryChannelLayer(_Base):
                     log.warning("dropped %s for %s", message["type"], channel)
                 continue
             try:
-                await getattr(consumer, handler)(message)
+                await getattr(consumer, handler)(direct)
             except Exception:
                 log.exception("delivering %s to %s failed", message["type"], channel)
 

@@ -27,6 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
+# KUBELAB_BENCH_CLIENTS=300 measures only that many clients (e.g. while profiling the server).
+CLIENT_COUNTS = [int(n) for n in os.environ.get("KUBELAB_BENCH_CLIENTS", "1,50,300").split(",")]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -186,7 +190,7 @@ def bench_embedded() -> None:
         proc, base = start_up(f"{tmp}/kubelab.sqlite3")
         port = int(base.rsplit(":", 1)[1])
         try:
-            for n in (1, 50, 300):
+            for n in CLIENT_COUNTS:
                 lat, got = measure([port], n, base)
                 print(
                     f"embedded, {n:>3} clients: {len(lat)} deltas received, commit→browser p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms"
@@ -254,7 +258,7 @@ def bench_redis() -> None:
         )
         for p in ports:
             wait_http(f"http://127.0.0.1:{p}/c/demo/")
-        for n in (1, 50, 300):
+        for n in CLIENT_COUNTS:
             lat, got = measure(ports, n, f"http://127.0.0.1:{ports[0]}")
             print(
                 f"redis, 2 daphnes, {n:>3} clients: {len(lat)} deltas received, commit→browser p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms"
