@@ -317,8 +317,8 @@ spec:
         running = services.cluster_query(
             cid, lambda st: sum(1 for p in st.pods.values() if p.ready), actor=OPERATOR
         )
-        times, queries = [], []
-        for _r in range(5):
+        times, queries, ticks, tick_queries = [], [], [], []
+        for _r in range(7):
 
             def churn(st):  # noqa: ANN001, ANN202
                 victims = [p for p in st.pods.values() if p.deleted is None][:100]
@@ -330,21 +330,22 @@ spec:
                     st.touch(p)
                 return []
 
-            services.cluster_mutate(
-                cid, churn, actor=OPERATOR
-            )  # 100 changed pods waiting to be saved by ... the mutate itself
+            # A write that changes 100 pods (their Ready flips), saved in the same transaction ...
             with CaptureQueriesContext(connection) as ctx:
                 t0 = time.perf_counter()
                 services.cluster_mutate(cid, churn, actor=OPERATOR)
                 times.append((time.perf_counter() - t0) * 1000)
             queries.append(len(ctx.captured_queries))
-            t0 = time.perf_counter()
+            # ... and the tick after it: the kubelets put the 100 pods right, 100 rows written again.
             with CaptureQueriesContext(connection) as ctx2:
+                t0 = time.perf_counter()
                 services.cluster_tick(cid)
-            follow = (time.perf_counter() - t0) * 1000
+                ticks.append((time.perf_counter() - t0) * 1000)
+            tick_queries.append(len(ctx2.captured_queries))
         print(
-            f"db, {nodes} nodes / {running} running pods: write of 100 changed pods {statistics.median(times):.1f} ms "
-            f"({statistics.median(queries):.0f} queries); the tick that reacts to them {follow:.1f} ms ({len(ctx2.captured_queries)} queries)"
+            f"db, {nodes} nodes / {running} running pods: write of 100 changed pods median {statistics.median(times):.1f} ms, "
+            f"max {max(times):.1f} ({statistics.median(queries):.0f} queries); the tick that reacts to them "
+            f"median {statistics.median(ticks):.1f} ms, max {max(ticks):.1f} ({statistics.median(tick_queries):.0f} queries)"
         )
         # A cold load (what a worker does when another process wrote):
         services.forget(cid)

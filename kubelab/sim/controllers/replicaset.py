@@ -238,19 +238,24 @@ def update_status(
 ) -> None:
     min_ready = int(rs.spec.get("minReadySeconds", 0))
     template_labels = ((rs.spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    wanted = template_labels.items()
+    now = state.now
     ready = available = labeled = 0
     next_available: float | None = None
-    for p in active:
-        if all(p.labels.get(k) == v for k, v in template_labels.items()):
+    for p in active:  # one pass over each pod's conditions: this runs for every pod of the RS
+        if p.labels.items() >= wanted:
             labeled += 1
-        if p.ready:
-            ready += 1
-            if p.available(min_ready, state.now):
-                available += 1
-            else:
-                since = p.ready_since() or state.now
-                at = since + min_ready
-                next_available = at if next_available is None else min(next_available, at)
+        for c in p.status.get("conditions") or ():
+            if c["type"] == "Ready":
+                if c["status"] == "True":
+                    ready += 1
+                    since = c.get("lastTransitionTime")
+                    if since is not None and (min_ready == 0 or since + min_ready <= now):
+                        available += 1
+                    else:
+                        at = (now if since is None else since) + min_ready
+                        next_available = at if next_available is None else min(next_available, at)
+                break
     status: dict[str, Any] = {
         "replicas": len(active),
         "fullyLabeledReplicas": labeled,
