@@ -294,6 +294,10 @@ def bench_db() -> None:
     from kubelab.sim.apiserver.apply import apply_text
 
     call_command("migrate", verbosity=0)
+    if not os.environ.get("KUBELAB_BENCH_NO_CHECKPOINTER"):
+        from clusters.apps import checkpoint_in_background
+
+        checkpoint_in_background()  # as `up` does
     actions.MAX_NODES = 1000
     for nodes, pods in ((100, 1000), (500, 10000)):
         scenario = "nodes:\n" + "".join(
@@ -324,7 +328,7 @@ spec:
             cid, lambda st: sum(1 for p in st.pods.values() if p.ready), actor=OPERATOR
         )
         times, queries, ticks, tick_queries = [], [], [], []
-        for _r in range(7):
+        for _r in range(15):
 
             def churn(st):  # noqa: ANN001, ANN202
                 victims = [p for p in st.pods.values() if p.deleted is None][:100]

@@ -30,6 +30,7 @@ class Command(BaseCommand):
         from daphne.server import Server
 
         from clusters import services
+        from clusters.apps import checkpoint_in_background
         from clusters.events import use_event_loop
         from clusters.worker import Reconciler
         from kubelab.asgi import application
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         if not opts["no_demo"]:
             services.demo_cluster_ensure()
         host, port = opts["host"], opts["port"]
+        checkpoints = checkpoint_in_background()
         # One process serves the page requests, the reconciler and every socket. The event loop
         # is busy writing frames to a classroom of sockets, and a request thread re-takes the GIL
         # after each database call; at the default 5 ms switch interval those waits added up to
@@ -65,4 +67,6 @@ class Command(BaseCommand):
             reconciler.stop()
             # The event loop is gone, so release the leases here: a restart ticks at once.
             reconciler.release_all()
+            if checkpoints is not None:
+                checkpoints.set()
             self.stdout.write("KubeLab stopped.")
