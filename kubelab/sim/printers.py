@@ -597,15 +597,7 @@ def describe_pod(state: ClusterState, pod: Pod) -> str:
         lines.append(f"    Image:\t{c.get('image')}")
         if cs is not None:
             lines.append(f"    Image ID:\t{cs.get('imageID', '')}")
-        ports = c.get("ports") or []
-        cports = ", ".join(f"{p['containerPort']}/{p.get('protocol', 'TCP')}" for p in ports)
-        hports = ", ".join(f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}" for p in ports)
-        lines.append(f"    {'Ports' if ',' in cports else 'Port'}:\t{cports or '<none>'}")
-        lines.append(f"    {'Host Ports' if ',' in hports else 'Host Port'}:\t{hports or '<none>'}")
-        for label, key in (("Command", "command"), ("Args", "args")):
-            if c.get(key):
-                lines.append(f"    {label}:")
-                lines += [f"      {x}" for x in c[key]]
+        lines += _container_ports_and_command(c)
         if cs is not None:
             lines += _container_state("State", cs.get("state") or {})
             last = cs.get("lastState") or {}
@@ -835,6 +827,23 @@ def _pct(v: int, total: int, fmt: Any) -> str:
     return f"{fmt(v)} ({pct}%)"
 
 
+def _container_ports_and_command(c: dict[str, Any]) -> list[str]:
+    """describeContainerBasicInfo's port lines ("Ports" once there is a comma) and the command,
+    shared by pods and pod templates as kubectl's describeContainers is."""
+    ports = c.get("ports") or []
+    cports = ", ".join(f"{p['containerPort']}/{p.get('protocol', 'TCP')}" for p in ports)
+    hports = ", ".join(f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}" for p in ports)
+    lines = [
+        f"    {'Ports' if ',' in cports else 'Port'}:\t{cports or '<none>'}",
+        f"    {'Host Ports' if ',' in hports else 'Host Port'}:\t{hports or '<none>'}",
+    ]
+    for label, key in (("Command", "command"), ("Args", "args")):
+        if c.get(key):
+            lines.append(f"    {label}:")
+            lines += [f"      {x}" for x in c[key]]
+    return lines
+
+
 def _pod_template(tpl: dict[str, Any]) -> list[str]:
     """DescribePodTemplate (kubectl describe.go), as tab-separated lines."""
     meta = tpl.get("metadata") or {}
@@ -850,15 +859,7 @@ def _pod_template(tpl: dict[str, Any]) -> list[str]:
         for c in containers:
             out.append(f"   {c['name']}:")
             out.append(f"    Image:\t{c.get('image')}")
-            ports = c.get("ports") or []
-            cports = [f"{p['containerPort']}/{p.get('protocol', 'TCP')}" for p in ports]
-            hports = [f"{p.get('hostPort', 0)}/{p.get('protocol', 'TCP')}" for p in ports]
-            out.append(f"    Port:\t{', '.join(cports) or '<none>'}")
-            out.append(f"    Host Port:\t{', '.join(hports) or '<none>'}")
-            for label, key2 in (("Command", "command"), ("Args", "args")):
-                if c.get(key2):
-                    out.append(f"    {label}:")
-                    out += [f"      {x}" for x in c[key2]]
+            out += _container_ports_and_command(c)
             res = c.get("resources") or {}
             for group in ("limits", "requests"):
                 if res.get(group):

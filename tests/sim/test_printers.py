@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kubelab.sim.objects import Node, Pod
@@ -263,3 +265,28 @@ def test_describe_service_without_selector():
     )
     out = run(LocalApi(st), "describe svc ext").out.splitlines()
     assert "Selector:                 <none>" in out and "Endpoints:                <none>" in out
+
+
+def test_a_pod_template_with_two_ports_says_ports_like_a_pod():
+    """kubectl's describeContainerBasicInfo, shared by pods and pod templates (describe.go): once
+    the joined ports contain a comma the label is "Ports" / "Host Ports"."""
+    from kubelab.sim.apiserver.apply import apply_text
+    from kubelab.sim.control_loop import advance
+    from kubelab.sim.kubectl import LocalApi, run
+
+    from .helpers import cluster
+
+    st = cluster()
+    apply_text(
+        st,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: two}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: two}}\n  template:\n    metadata: {labels: {app: two}}\n"
+        "    spec:\n      containers:\n      - name: c\n        image: nginx:1.27\n"
+        "        ports: [{containerPort: 80}, {containerPort: 443}]\n",
+    )
+    advance(st, st.now + 30)
+    api = LocalApi(st)
+    for command in ("describe deployment two", f"describe pod {next(iter(st.pods.values())).name}"):
+        lines = [line.strip() for line in run(api, command).out.splitlines()]
+        assert any(re.fullmatch(r"Ports: +80/TCP, 443/TCP", line) for line in lines), command
+        assert any(re.fullmatch(r"Host Ports: +0/TCP, 0/TCP", line) for line in lines), command
