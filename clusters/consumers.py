@@ -6,7 +6,8 @@ snapshot's) are dropped. Every delta is forwarded as the text the service serial
 Clients may send ``{"type": "snapshot"}`` (after seeing a gap in seq), ``{"type": "ping"}``, or
 an instructor's action ``{"type": "action", "action": "node", "node": "worker-2", "verb": "fail"}``
 / ``{"type": "action", "action": "clock", "verb": "pause"}``; anything else closes the socket
-with code 4400, more than 64 KiB with 1009. The socket's Actor comes from the session (like the
+with code 4400, more than 64 KiB with 4413 (as HTTP's 413; Autobahn lets an application close
+only with 1000 or 3000–4999, so RFC 6455's 1009 would end in a 1011). The socket's Actor comes from the session (like the
 pages'): a visitor who may not see the cluster is closed with 4403, and an action from anyone but
 the instructor is answered ``{"type": "refused", …}``, logged, and the socket closed with 4403.
 """
@@ -34,7 +35,7 @@ MAX_CLIENT_MESSAGE = 64 * 1024
 CLOSE_BAD_MESSAGE = 4400
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
-CLOSE_TOO_BIG = 1009
+CLOSE_TOO_BIG = 4413
 ALLOWED_KEYS = {"type", "seq", "action", "node", "verb"}
 
 

@@ -175,6 +175,37 @@ def test_every_socket_fast_or_slow_gets_every_delta_in_order(tmp_path):
         assert {o["key"]: o for o in rebuilt["objects"]} == want
 
 
+def test_bad_messages_get_their_close_codes_from_a_real_daphne(tmp_path):
+    """Under Daphne (Autobahn refuses RFC 6455's 1009 from an application): malformed → 4400,
+    over 64 KiB → 4413, each a clean close rather than a crash (1011)."""
+    import websockets
+
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/kubelab.sqlite3")
+    port = free_port()
+    up = start_up(env, port)
+
+    async def close_code(message: str) -> int | None:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/ws/clusters/demo/",
+            origin=f"http://127.0.0.1:{port}",
+            max_size=2**24,
+        ) as ws:
+            await ws.recv()
+            await ws.send(message)
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), timeout=5)
+            except websockets.ConnectionClosed as e:
+                return e.rcvd.code if e.rcvd else None
+
+    try:
+        assert asyncio.run(close_code("{not json")) == 4400
+        assert asyncio.run(close_code("x" * (64 * 1024 + 1))) == 4413
+    finally:
+        up.terminate()
+        up.wait(15)
+
+
 def test_daphne_protocol_is_found_only_in_what_daphne_sends():
     """The fast path depends on how Daphne builds each connection's `send`: checked against the
     installed Daphne, so that an upgrade that changes it fails here rather than going slow."""

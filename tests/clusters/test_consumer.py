@@ -68,11 +68,11 @@ def test_client_may_ask_for_a_snapshot_and_ping(demo_cluster):
         (json.dumps({"type": "fail-node", "node": "worker-1"}), 4400),
         (json.dumps([1, 2]), 4400),
         (json.dumps({"type": "snapshot", "evil": True}), 4400),
-        ("x" * (64 * 1024 + 1), 1009),
+        ("x" * (64 * 1024 + 1), 4413),
     ],
 )
 def test_forged_or_oversized_messages_close_the_socket(demo_cluster, payload, code):
-    """Anything but {"type": "snapshot"|"ping"} closes with 4400; more than 64 KiB with 1009; nothing changes."""
+    """Anything but {"type": "snapshot"|"ping"} closes with 4400; more than 64 KiB with 4413; nothing changes."""
     before = services.cluster_query(demo_cluster.pk, lambda st: st.rv, actor=OPERATOR)
 
     async def scenario():
