@@ -22,8 +22,8 @@ from typing import Any
 
 from django.conf import settings
 
+from kubelab.sim import kinds
 from kubelab.sim.apiserver.authz import Authorizer, forbidden
-from kubelab.sim.objects import CLUSTER_SCOPED
 
 from .models import Classroom, Cluster, Membership
 
@@ -125,13 +125,16 @@ def authorizer(actor: Actor) -> Authorizer | None:
     def check(verb: str, kind: str, namespace: str, name: str, sub: str) -> None:
         read = verb in ("get", "list", "watch")
         if actor.role == "student":
+            namespaced = kinds.get(kind).namespaced
             if kind == "Namespace":
                 own = name == actor.namespace
             else:
-                own = bool(namespace) and namespace == actor.namespace
-            if read and (own or kind in ("Node", "IngressClass") or not actor.anonymise):
+                own = namespaced and bool(namespace) and namespace == actor.namespace
+            # The cluster's shared objects (nodes, the IngressClass) are readable by every student.
+            shared = not namespaced and kind != "Namespace"
+            if read and (own or shared or not actor.anonymise):
                 return
-            if not read and own and kind not in CLUSTER_SCOPED and not actor.closed:
+            if not read and own and namespaced and not actor.closed:
                 return
         elif read and actor.role in ("visitor", "projector"):
             return

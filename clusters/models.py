@@ -8,7 +8,6 @@ copied out of the JSON and indexed for the queries the hot paths make.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -49,7 +48,8 @@ class Cluster(models.Model):
 
 
 class ObjectRow(models.Model):
-    """Columns shared by every stored API object."""
+    """Columns shared by every stored API object: the abstract base of each kind's model (the
+    kind's registry entry names its model; ``clusters.store`` maps objects to rows)."""
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
     namespace = models.CharField(max_length=63, blank=True, default="")
@@ -70,25 +70,6 @@ class ObjectRow(models.Model):
 
     class Meta:
         abstract = True
-
-    def to_json(self, kind: str) -> dict[str, Any]:
-        return {
-            "kind": kind,
-            "name": self.name,
-            "namespace": self.namespace,
-            "uid": self.uid,
-            "resourceVersion": self.resource_version,
-            "generation": self.generation,
-            "created": self.created,
-            "deleted": self.deleted,
-            "grace": self.grace,
-            "labels": self.labels,
-            "annotations": self.annotations,
-            "owner": self.owner,
-            "spec": self.spec,
-            "status": self.status,
-            "sim": self.sim,
-        }
 
 
 class Namespace(ObjectRow):

@@ -443,7 +443,7 @@ def cluster_reset(*, cluster_id: int, scenario_text: str | None = None, actor: A
             state = _initial_state(scenario, cluster.slug)
         except (ApiError, ValueError) as e:
             raise ServiceError(str(e)) from None
-        for model in store.MODELS.values():
+        for model in store.object_models().values():
             model.objects.filter(cluster=cluster).delete()
         Event.objects.filter(cluster=cluster).delete()
         cluster.scenario, cluster.seed = text, scenario.seed

@@ -1,5 +1,9 @@
 """ClusterState ↔ database rows: one query per kind to load, bulk writes of only what changed.
 
+Every kind the registry (``kubelab.sim.kinds``) stores has a model (``Kind.model``, a thin
+subclass of ``models.ObjectRow``); ``row_values`` is the one mapping of an object to its row and
+``_object`` the one way back, plus the kind's own indexed columns (``Kind.row_columns``).
+
 Used inside a transaction that holds the cluster row's lock (``select_for_update``), so a
 tick and a user's write never interleave. The number of queries per save does not depend on
 the number of pods: one bulk create, one bulk update and one delete per kind at most.
@@ -7,30 +11,30 @@ the number of pods: one bulk create, one bulk update and one delete per kind at 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.db import connections, models, router
 
+from kubelab.sim import kinds
 from kubelab.sim.objects import Event as SimEvent
 from kubelab.sim.objects import KObject, OwnerRef
 from kubelab.sim.state import ClusterState
-from workloads import models as wm
 
 from . import models as cm
 
-MODELS: dict[str, type[cm.ObjectRow]] = {
-    "Namespace": cm.Namespace,
-    "Node": cm.Node,
-    "Deployment": wm.Deployment,
-    "ReplicaSet": wm.ReplicaSet,
-    "Pod": wm.Pod,
-    "Service": wm.Service,
-    "HorizontalPodAutoscaler": wm.HorizontalPodAutoscaler,
-    "Ingress": wm.Ingress,
-}
+
+@functools.cache
+def object_models() -> dict[str, type[cm.ObjectRow]]:
+    """The model of every stored kind, in the registry's order (looked up by app label, so this
+    app imports none of the apps that hold kinds' models)."""
+    return {k.kind: apps.get_model(k.model) for k in kinds.stored() if k.model}
+
+
 ROW_FIELDS = [
     "namespace",
     "name",
@@ -47,7 +51,6 @@ ROW_FIELDS = [
     "status",
     "sim",
 ]
-POD_FIELDS = ["node_name", "phase"]
 # What an UPDATE sets: an object's namespace, name and creation time never change, and leaving them
 # out spares SQLite the (cluster, namespace, name) index on every write.
 UPDATE_FIELDS = [f for f in ROW_FIELDS if f not in ("namespace", "name", "created")]
@@ -55,9 +58,10 @@ UPDATE_FIELDS = [f for f in ROW_FIELDS if f not in ("namespace", "name", "create
 
 def load_state(cluster: cm.Cluster) -> ClusterState:
     state = ClusterState(seed=cluster.seed, name=cluster.slug)
-    for kind, model in MODELS.items():
+    for kind, model in object_models().items():
+        k = kinds.get(kind)
         for row in model.objects.filter(cluster=cluster).order_by("created", "id"):
-            state.load_object(KObject.from_json(row.to_json(kind)))
+            state.load_object(_object(k, row))
     for ev in cm.Event.objects.filter(cluster=cluster).order_by("seq"):
         state.load_event(SimEvent.from_json(ev.data))
     if cluster.engine:
@@ -70,7 +74,28 @@ def load_state(cluster: cm.Cluster) -> ClusterState:
     return state
 
 
-def _row_values(obj: KObject) -> dict[str, Any]:
+def _object(kind: kinds.Kind, row: cm.ObjectRow) -> KObject:
+    assert kind.cls is not None
+    return kind.cls(
+        name=row.name,
+        namespace=row.namespace,
+        uid=row.uid,
+        resource_version=row.resource_version,
+        generation=row.generation,
+        created=row.created,
+        deleted=row.deleted,
+        grace=row.grace,
+        labels=row.labels or {},
+        annotations=row.annotations or {},
+        owner=OwnerRef.from_json(row.owner),
+        spec=row.spec or {},
+        status=row.status or {},
+        sim=row.sim or {},
+    )
+
+
+def row_values(obj: KObject) -> dict[str, Any]:
+    """The object as its row stores it (the model's fields)."""
     values: dict[str, Any] = {
         "namespace": obj.namespace,
         "name": obj.name,
@@ -87,9 +112,8 @@ def _row_values(obj: KObject) -> dict[str, Any]:
         "status": obj.status,
         "sim": obj.sim,
     }
-    if obj.kind == "Pod":
-        values["node_name"] = obj.spec.get("nodeName") or ""
-        values["phase"] = obj.status.get("phase") or "Pending"
+    for column, value in kinds.get(obj.kind).row_columns.items():
+        values[column] = value(obj)
     return values
 
 
@@ -156,23 +180,23 @@ def save_changes(cluster: cm.Cluster, state: ClusterState) -> None:
             by_kind_removed.setdefault(kind, []).append(obj.uid)
             state.persisted.discard(obj.uid)
     for kind, uids in by_kind_removed.items():
-        MODELS[kind].objects.filter(cluster=cluster, uid__in=uids).delete()
+        object_models()[kind].objects.filter(cluster=cluster, uid__in=uids).delete()
     creates: dict[str, list[models.Model]] = {}
     updates: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for (kind, _key), obj in state.changed.items():
-        values = _row_values(obj)
+        values = row_values(obj)
         if obj.uid in state.persisted:
             updates.setdefault(kind, []).append((obj.uid, values))
         else:
             creates.setdefault(kind, []).append(
-                MODELS[kind](cluster=cluster, uid=obj.uid, **values)
+                object_models()[kind](cluster=cluster, uid=obj.uid, **values)
             )
     for kind, rows in creates.items():
-        MODELS[kind].objects.bulk_create(rows, batch_size=500)
+        object_models()[kind].objects.bulk_create(rows, batch_size=500)
         state.persisted.update(r.uid for r in rows)  # type: ignore[attr-defined]
     for kind, items in updates.items():
-        fields = UPDATE_FIELDS + (POD_FIELDS if kind == "Pod" else [])
-        _update_rows(MODELS[kind], cluster.pk, items, fields)
+        fields = UPDATE_FIELDS + list(kinds.get(kind).row_columns)
+        _update_rows(object_models()[kind], cluster.pk, items, fields)
     _save_events(cluster, state)
     _save_decisions(
         cluster, state, [obj.uid for (kind, _), obj in state.removed.items() if kind == "Pod"]

@@ -18,11 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from kubelab.security import rate_limited
-from kubelab.sim import printers
+from kubelab.sim import kinds, printers
 from kubelab.sim.apiserver import ApiError
 from kubelab.sim.apiserver.authz import authorize
 from kubelab.sim.kubectl import run as kubectl_run
-from kubelab.sim.objects import CLUSTER_SCOPED
 
 from . import access, services, store
 from .kubectl_api import ServiceApi
@@ -126,20 +125,6 @@ def cluster_view(request: HtmxHttpRequest, cluster: Cluster, actor: access.Actor
     )
 
 
-KIND_WORDS = {
-    "hpa": "HorizontalPodAutoscaler",
-    "ingress": "Ingress",
-    "ingressclass": "IngressClass",
-    "horizontalpodautoscaler": "HorizontalPodAutoscaler",
-    "pod": "Pod",
-    "node": "Node",
-    "deployment": "Deployment",
-    "replicaset": "ReplicaSet",
-    "service": "Service",
-    "namespace": "Namespace",
-}
-
-
 @require_GET
 @with_actor
 def describe(
@@ -150,17 +135,18 @@ def describe(
     name: str,
     namespace: str = "",
 ) -> HttpResponse:
-    k = KIND_WORDS.get(kind)
-    if k is None:
+    entry = kinds.resolve(kind)
+    if entry is None or entry.describe is None:
         raise Http404("unknown kind")
+    k = entry.kind
 
     def read(state: Any) -> dict[str, Any]:
-        authorize(state, "get", k, "" if k in CLUSTER_SCOPED else namespace or "default", name)
+        authorize(state, "get", k, kinds.namespace_of(k, namespace or "default"), name)
         obj = state.get(k, namespace or "default", name)
         if obj is None:
             raise Http404(f"{kind} {name} not found")
         out: dict[str, Any] = {
-            "text": printers.describe(state, k, namespace or "default", name),
+            "text": kinds.describe(state, k, namespace or "default", name),
             "decision": None,
         }
         if k == "Pod":

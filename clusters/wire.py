@@ -11,10 +11,8 @@ import re
 import time
 from typing import Any
 
-from kubelab.sim.controllers import service_lb
-from kubelab.sim.controllers.deployment import max_surge, max_unavailable
-from kubelab.sim.objects import Deployment, KObject, Namespace, Node, Pod, ReplicaSet, Service
-from kubelab.sim.printers import hpa_targets, node_roles, node_status, pod_columns
+from kubelab.sim import kinds
+from kubelab.sim.objects import KObject
 from kubelab.sim.state import ClusterState
 
 
@@ -23,6 +21,7 @@ def object_key(kind: str, namespace: str, name: str) -> str:
 
 
 def view(obj: KObject, now: float) -> dict[str, Any]:
+    """An object as browsers draw it: the fields every kind has, then its kind's own view."""
     v: dict[str, Any] = {
         "key": object_key(obj.kind, obj.namespace, obj.name),
         "kind": obj.kind,
@@ -38,154 +37,9 @@ def view(obj: KObject, now: float) -> dict[str, Any]:
         v["grace"] = obj.grace
     if obj.owner is not None:
         v["owner"] = {"kind": obj.owner.kind, "name": obj.owner.name, "uid": obj.owner.uid}
-    if isinstance(obj, Pod):
-        ready, status, _restarts = pod_columns(obj, now)
-        restarts = sum(
-            int(cs.get("restartCount", 0)) for cs in obj.status.get("containerStatuses") or []
-        )
-        last_restart = max(
-            (
-                ((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt") or 0
-                for cs in obj.status.get("containerStatuses") or []
-            ),
-            default=0,
-        )
-        res_cpu = res_mem = 0
-        containers = []
-        statuses = {cs["name"]: cs for cs in obj.status.get("containerStatuses") or []}
-        for c in obj.spec.get("containers") or []:
-            cs = statuses.get(c["name"], {})
-            state = cs.get("state") or {}
-            st = next(iter(state), "waiting")
-            reason = (state.get(st) or {}).get("reason", "")
-            containers.append(
-                {
-                    "name": c["name"],
-                    "image": c.get("image", ""),
-                    "state": st,
-                    "reason": reason,
-                    "ready": bool(cs.get("ready")),
-                    "restarts": int(cs.get("restartCount", 0)),
-                }
-            )
-        res_cpu, res_mem = obj.req_cpu, obj.req_mem
-        v.update(
-            node=obj.node_name,
-            phase=obj.phase,
-            ip=obj.ip,
-            status=status,
-            ready=ready,
-            restarts=restarts,
-            lastRestart=last_restart or None,
-            podReady=obj.ready,
-            containers=containers,
-            cpu=res_cpu,
-            memory=res_mem,
-            evictAt=obj.sim.get("evictAt"),
-            replaces=obj.sim.get("replaces"),
-        )
-        cond = obj.condition("PodScheduled")
-        if cond and cond.get("status") == "False":
-            v["pending"] = cond.get("message", "")
-    elif isinstance(obj, Node):
-        v.update(
-            status=node_status(obj),
-            roles=node_roles(obj),
-            taints=obj.taints,
-            unschedulable=obj.unschedulable,
-            cpu=obj.alloc_cpu,
-            memory=obj.alloc_mem,
-            pods=obj.alloc_pods,
-            ip=obj.internal_ip,
-            cidr=obj.spec.get("podCIDR", ""),
-            kubelet=obj.kubelet_running,
-            kubeletStopped=obj.sim.get("kubeletStopped"),
-            version=(obj.status.get("nodeInfo") or {}).get("kubeletVersion", ""),
-        )
-    elif isinstance(obj, Deployment):
-        st = obj.status
-        strategy = obj.spec.get("strategy") or {}
-        v.update(
-            replicas=obj.replicas,
-            ready=st.get("readyReplicas", 0),
-            updated=st.get("updatedReplicas", 0),
-            available=st.get("availableReplicas", 0),
-            total=st.get("replicas", 0),
-            revision=obj.revision,
-            conditions=[
-                {k: c.get(k) for k in ("type", "status", "reason", "message")}
-                for c in st.get("conditions") or []
-            ],
-            strategy=strategy.get("type", "RollingUpdate"),
-            maxSurge=max_surge(obj),
-            maxUnavailable=max_unavailable(obj),
-            paused=bool(obj.spec.get("paused")),
-            selector=(obj.spec.get("selector") or {}).get("matchLabels") or {},
-            images=[
-                c.get("image")
-                for c in ((obj.spec.get("template") or {}).get("spec") or {}).get("containers")
-                or []
-            ],
-        )
-    elif isinstance(obj, ReplicaSet):
-        st = obj.status
-        v.update(
-            desired=obj.replicas,
-            current=st.get("replicas", 0),
-            readyCount=st.get("readyReplicas", 0),
-            available=st.get("availableReplicas", 0),
-            revision=obj.revision,
-            hash=obj.labels.get("pod-template-hash", ""),
-            images=[
-                c.get("image")
-                for c in ((obj.spec.get("template") or {}).get("spec") or {}).get("containers")
-                or []
-            ],
-        )
-    elif isinstance(obj, Service):
-        v.update(
-            type=obj.spec.get("type", "ClusterIP"),
-            clusterIP=obj.spec.get("clusterIP", ""),
-            ports=obj.spec.get("ports") or [],
-            selector=obj.spec.get("selector") or {},
-            endpoints=obj.endpoints,
-            notReady=obj.sim.get("notReady") or [],
-        )
-    elif isinstance(obj, Namespace):
-        v.update(phase=obj.status.get("phase", "Active"))
-    elif obj.kind == "HorizontalPodAutoscaler":
-        ref = obj.spec.get("scaleTargetRef") or {}
-        v.update(
-            target=f"{ref.get('kind', '')}/{ref.get('name', '')}",
-            targets=hpa_targets(obj),
-            minReplicas=obj.spec.get("minReplicas"),
-            maxReplicas=obj.spec.get("maxReplicas"),
-            currentReplicas=int(obj.status.get("currentReplicas", 0)),
-            desiredReplicas=int(obj.status.get("desiredReplicas", 0)),
-            conditions=[
-                {k: c.get(k) for k in ("type", "status", "reason", "message")}
-                for c in obj.status.get("conditions") or []
-            ],
-        )
-    elif obj.kind == "Ingress":
-        v.update(
-            className=obj.spec.get("ingressClassName") or "",
-            claimed=service_lb.claims(obj),
-            address=",".join(
-                i.get("ip", "") for i in (obj.status.get("loadBalancer") or {}).get("ingress") or []
-            ),
-            routes=[
-                {
-                    "host": r.get("host") or "*",
-                    "path": p.get("path") or "/",
-                    "service": ((p.get("backend") or {}).get("service") or {}).get("name", ""),
-                }
-                for r in obj.spec.get("rules") or []
-                for p in (r.get("http") or {}).get("paths") or []
-            ],
-        )
-    if obj.kind in ("Service", "Ingress") and obj.sim.get("load"):
-        v["load"] = obj.sim["load"]
+    extra = kinds.get(obj.kind).view
+    if extra is not None:
+        v.update(extra(obj, now))
     return v
 
 

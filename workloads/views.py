@@ -17,9 +17,8 @@ from clusters.access import Actor
 from clusters.models import Cluster
 from clusters.views import SCENARIOS_DIR, with_actor
 from kubelab.security import rate_limited
-from kubelab.sim import actions
+from kubelab.sim import actions, kinds
 from kubelab.sim.apiserver import ApiError
-from kubelab.sim.apiserver.apply import SUPPORTED
 from kubelab.sim.apiserver.manifests import MAX_MANIFEST_BYTES, load_documents
 from kubelab.sim.apiserver.preview import preview
 
@@ -208,11 +207,12 @@ def delete_manifests(request: HttpRequest, cluster: Cluster, actor: Actor) -> Ht
     for d in docs:
         kind = d.data.get("kind")
         meta = d.data.get("metadata") if isinstance(d.data.get("metadata"), dict) else {}
-        if not isinstance(kind, str) or kind not in SUPPORTED or not meta.get("name"):
+        known = kinds.find(kind) if isinstance(kind, str) else None
+        if known is None or not known.applicable or not meta.get("name"):
             return JsonResponse(
                 {
                     "ok": False,
-                    "error": f"error: cannot delete {kind or 'an object without kind'}: KubeLab deletes {', '.join(SUPPORTED)} by name",
+                    "error": f"error: cannot delete {kind or 'an object without kind'}: KubeLab deletes {', '.join(k.kind for k in kinds.applicable())} by name",
                     "line": d.line,
                     "field": "kind",
                 },

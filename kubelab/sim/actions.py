@@ -11,9 +11,8 @@ import copy
 import json
 from typing import Any
 
-from . import KUBERNETES_VERSION
+from . import KUBERNETES_VERSION, kinds
 from .apiserver import ApiError
-from .apiserver.apply import PLURAL, RESOURCE
 from .apiserver.authz import authorize
 from .apiserver.validation import (
     DNS1123_SUBDOMAIN,
@@ -24,54 +23,18 @@ from .apiserver.validation import (
 )
 from .controllers.deployment import REVISION, equal_ignore_hash
 from .controllers.node_lifecycle import healthy_conditions
-from .objects import CLUSTER_SCOPED, Deployment, KObject, Namespace, Node
+from .kinds import Deployment, Namespace, Node, Pod
+from .objects import KObject
 from .quantity import QuantityError, int_value, milli_value
 from .state import ClusterState
 
 MAX_NODES = 500
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
-KIND_ALIASES = {
-    "pod": "Pod",
-    "pods": "Pod",
-    "po": "Pod",
-    "deployment": "Deployment",
-    "deployments": "Deployment",
-    "deploy": "Deployment",
-    "deployment.apps": "Deployment",
-    "deployments.apps": "Deployment",
-    "replicaset": "ReplicaSet",
-    "replicasets": "ReplicaSet",
-    "rs": "ReplicaSet",
-    "replicaset.apps": "ReplicaSet",
-    "service": "Service",
-    "services": "Service",
-    "svc": "Service",
-    "node": "Node",
-    "nodes": "Node",
-    "no": "Node",
-    "namespace": "Namespace",
-    "namespaces": "Namespace",
-    "ns": "Namespace",
-    "horizontalpodautoscaler": "HorizontalPodAutoscaler",
-    "horizontalpodautoscalers": "HorizontalPodAutoscaler",
-    "horizontalpodautoscaler.autoscaling": "HorizontalPodAutoscaler",
-    "hpa": "HorizontalPodAutoscaler",
-    "ingress": "Ingress",
-    "ingresses": "Ingress",
-    "ing": "Ingress",
-    "ingress.networking.k8s.io": "Ingress",
-    "ingressclass": "IngressClass",
-    "ingressclasses": "IngressClass",
-    "ingressclass.networking.k8s.io": "IngressClass",
-    "event": "Event",
-    "events": "Event",
-    "ev": "Event",
-}
 
 
 def not_found(kind: str, name: str) -> ApiError:
     return ApiError(
-        f'Error from server (NotFound): {PLURAL.get(kind, kind.lower() + "s")} "{name}" not found',
+        f'Error from server (NotFound): {kinds.get(kind).resource} "{name}" not found',
         code=404,
     )
 
@@ -328,7 +291,7 @@ def scale(
         obj.spec["replicas"] = replicas
         obj.generation += 1
         state.touch(obj)
-    return [f"{RESOURCE[kind]}/{name} scaled"]
+    return [f"{kinds.get(kind).kubectl_name}/{name} scaled"]
 
 
 def set_image(state: ClusterState, namespace: str, name: str, images: dict[str, str]) -> list[str]:
@@ -486,11 +449,11 @@ def rollout_history(state: ClusterState, namespace: str, name: str, revision: in
 
 def delete(state: ClusterState, kind: str, namespace: str, name: str) -> list[str]:
     """``kubectl delete``: background cascading deletion."""
-    authorize(state, "delete", kind, "" if kind in CLUSTER_SCOPED else namespace, name)
-    if kind == "IngressClass" and name in state.ingress_classes:
+    k = kinds.get(kind)
+    authorize(state, "delete", kind, kinds.namespace_of(kind, namespace), name)
+    if k.store is None and state.get(kind, namespace, name) is not None:
         raise ApiError(
-            f'error: KubeLab\'s IngressClass "{name}" comes with its ingress controller and '
-            "cannot be deleted here",
+            f'error: KubeLab\'s {kind} "{name}" comes with the cluster and cannot be deleted here',
             code=422,
         )
     if kind == "Node":
@@ -507,15 +470,19 @@ def delete(state: ClusterState, kind: str, namespace: str, name: str) -> list[st
                 f'Error from server (Forbidden): namespaces "{name}" is forbidden: this namespace may not be deleted',
                 code=403,
             )
-        for st in (state.deployments, state.replicasets, state.services):
-            for o in [o for o in st.values() if o.namespace == name]:
-                state.remove(o)
-        for p in [p for p in state.pods.values() if p.namespace == name]:
-            state.delete_pod(p)
+        # The namespace controller deletes everything in it; pods terminate gracefully.
+        for other in kinds.stored():
+            if not other.namespaced:
+                continue
+            for o in [o for o in state.store(other.kind).values() if o.namespace == name]:
+                if isinstance(o, Pod):
+                    state.delete_pod(o)
+                else:
+                    state.remove(o)
         state.remove(obj)
     else:
         state.remove(obj)
-    return [f'{RESOURCE[kind]} "{name}" deleted']
+    return [f'{k.kubectl_name} "{name}" deleted']
 
 
 def revision_of(d: Deployment) -> int:

@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from . import KUBERNETES_VERSION, actions, printers
+from . import KUBERNETES_VERSION, actions, kinds, printers
 from .apiserver import ApiError
 from .apiserver.apply import apply_text
 from .apiserver.authz import authorize
 from .control_loop import settle
-from .objects import CLUSTER_SCOPED
 from .state import ClusterState
 
 Mutation = Callable[[ClusterState], list[str]]
@@ -60,14 +59,11 @@ class UsageError(Exception):
     pass
 
 
-RESOURCE_NAMES = sorted(actions.KIND_ALIASES)
-
-
 def _kind(word: str) -> str:
-    kind = actions.KIND_ALIASES.get(word.lower())
-    if kind is None:
+    k = kinds.resolve(word)
+    if k is None:
         raise UsageError(f'error: the server doesn\'t have a resource type "{word}"')
-    return kind
+    return k.kind
 
 
 def _parse(argv: list[str]) -> tuple[list[str], dict[str, str | bool]]:
@@ -229,12 +225,13 @@ def _get(
     blocks = []
     for w in words:
         kind = _kind(w)
-        namespace = None if all_ns and kind not in CLUSTER_SCOPED else ns
+        k = kinds.get(kind)
+        namespace = None if all_ns and k.namespaced else ns
         authorize(
             state,
             "list" if name is None else "get",
             kind,
-            "" if kind in CLUSTER_SCOPED else (namespace or ""),
+            kinds.namespace_of(kind, namespace or ""),
             name or "",
         )
         if out_fmt == "json":
@@ -247,21 +244,18 @@ def _get(
             obj = state.get(kind, namespace or "default", name)
             if obj is None:
                 raise actions.not_found(kind, name)
-            headers, rows = printers.get_rows(state, kind, namespace, out_fmt == "wide")
-            col = 1 if namespace is None and kind not in CLUSTER_SCOPED else 0
+            headers, rows = kinds.rows(state, kind, namespace, out_fmt == "wide")
+            col = 1 if namespace is None and k.namespaced else 0
             rows = [r for r in rows if r[col] == name]
             blocks.append(printers.table(headers, rows))
             continue
         if out_fmt == "name":
-            from .apiserver.apply import RESOURCE
-
-            res = RESOURCE.get(kind, kind.lower())
-            objs = state.store(kind).values() if kind != "Event" else []
+            objs = k.objects(state)
             blocks.append(
                 "\n".join(
-                    f"{res}/{o.name}"
+                    f"{k.kubectl_name}/{o.name}"
                     for o in sorted(objs, key=lambda o: o.name)
-                    if namespace is None or not o.namespaced or o.namespace == namespace
+                    if namespace is None or not k.namespaced or o.namespace == namespace
                 )
             )
             continue
@@ -269,7 +263,7 @@ def _get(
             raise UsageError(
                 f'error: unable to match a printer suitable for the output format "{out_fmt}", allowed formats are: json,name,wide'
             )
-        text = printers.get_table(state, kind, namespace, out_fmt == "wide")
+        text = kinds.get_table(state, kind, namespace, out_fmt == "wide")
         if text.startswith("No resources found"):
             return Result(0, "", text + "\n")
         blocks.append(text)
@@ -281,8 +275,8 @@ def cmd_describe(api: Api, pos, flags, ns, all_ns, stdin, read_file) -> Result: 
     try:
 
         def read(st: ClusterState) -> str:
-            authorize(st, "get", kind, "" if kind in CLUSTER_SCOPED else ns, name)
-            return printers.describe(st, kind, ns, name)
+            authorize(st, "get", kind, kinds.namespace_of(kind, ns), name)
+            return kinds.describe(st, kind, ns, name)
 
         return Result(0, api.query(read) + "\n", "")
     except KeyError:

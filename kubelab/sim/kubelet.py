@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .objects import Node, Pod
+from .kinds import Node, Pod
 from .registry import InvalidImageName, behaviour, normalized, parse_image, pull
 from .state import ClusterState
 

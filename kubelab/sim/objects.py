@@ -13,8 +13,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .quantity import int_value, milli_value
-
 # apimachinery/pkg/util/rand: the alphabet of generated name suffixes (no vowels, no 0/1/3).
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -80,10 +78,11 @@ class OwnerRef:
 class KObject:
     """Common metadata of every API object; subclasses add helpers over spec/status."""
 
-    kind: ClassVar[str] = ""
-    api_version: ClassVar[str] = "v1"
-    namespaced: ClassVar[bool] = True
-    resource: ClassVar[str] = ""  # kubectl's name for it: "deployment.apps", "pod"
+    # Set from the kind's registry entry (kubelab.sim.kinds.register): its one declaration.
+    kind: ClassVar[str]
+    api_version: ClassVar[str]
+    namespaced: ClassVar[bool]
+    has_generation: ClassVar[bool] = False  # metadata.generation is kept (spec changes bump it)
 
     name: str
     namespace: str = ""
@@ -109,50 +108,6 @@ class KObject:
         """kubectl's ``kind/name`` (the OBJECT column of ``get events``)."""
         return f"{self.kind.lower()}/{self.name}"
 
-    def to_json(self) -> dict[str, Any]:
-        """The object as the browser and the database keep it."""
-        data: dict[str, Any] = {
-            "kind": self.kind,
-            "name": self.name,
-            "namespace": self.namespace,
-            "uid": self.uid,
-            "resourceVersion": self.resource_version,
-            "generation": self.generation,
-            "created": self.created,
-            "labels": self.labels,
-            "annotations": self.annotations,
-            "spec": self.spec,
-            "status": self.status,
-            "sim": self.sim,
-        }
-        if self.deleted is not None:
-            data["deleted"] = self.deleted
-            data["grace"] = self.grace
-        if self.owner is not None:
-            data["owner"] = self.owner.to_json()
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> KObject:
-        klass = KINDS[data["kind"]]
-        obj = klass(
-            name=data["name"],
-            namespace=data.get("namespace", ""),
-            uid=data.get("uid", ""),
-            resource_version=int(data.get("resourceVersion", 0)),
-            generation=int(data.get("generation", 1)),
-            created=float(data.get("created", 0.0)),
-            deleted=data.get("deleted"),
-            grace=data.get("grace"),
-            labels=dict(data.get("labels") or {}),
-            annotations=dict(data.get("annotations") or {}),
-            owner=OwnerRef.from_json(data.get("owner")),
-            spec=data.get("spec") or {},
-            status=data.get("status") or {},
-            sim=data.get("sim") or {},
-        )
-        return obj
-
     def __post_init__(self) -> None:
         self.after_load()
 
@@ -169,7 +124,7 @@ class KObject:
         }
         if self.namespaced:
             meta["namespace"] = self.namespace
-        if self.generation and self.kind in ("Deployment", "ReplicaSet"):
+        if self.generation and self.has_generation:
             meta["generation"] = self.generation
         if self.labels:
             meta["labels"] = self.labels
@@ -196,237 +151,6 @@ def iso_time(t: float) -> str:
     import datetime as _dt
 
     return _dt.datetime.fromtimestamp(EPOCH + int(t), tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Namespace(KObject):
-    kind = "Namespace"
-    namespaced = False
-    resource = "namespace"
-
-
-class Node(KObject):
-    kind = "Node"
-    namespaced = False
-    resource = "node"
-
-    def after_load(self) -> None:
-        alloc = self.status.get("allocatable") or {}
-        self.alloc_cpu = milli_value(alloc.get("cpu", "0"))
-        self.alloc_mem = int_value(alloc.get("memory", "0"))
-        self.alloc_pods = int_value(alloc.get("pods", "110"))
-        # Sums over the pods bound here (kept by ClusterState).
-        self.req_cpu = 0
-        self.req_mem = 0
-        self.nz_cpu = 0  # non-zero requests, for scoring
-        self.nz_mem = 0
-        self.pod_count = 0
-        self.used_ports: set[tuple[str, int, str]] = set()
-
-    @property
-    def unschedulable(self) -> bool:
-        return bool(self.spec.get("unschedulable"))
-
-    @property
-    def taints(self) -> list[dict[str, Any]]:
-        return self.spec.get("taints") or []
-
-    def condition(self, ctype: str) -> dict[str, Any] | None:
-        for c in self.status.get("conditions") or []:
-            if c["type"] == ctype:
-                return c
-        return None
-
-    @property
-    def ready_status(self) -> str | None:
-        c = self.condition("Ready")
-        return c["status"] if c else None
-
-    @property
-    def kubelet_running(self) -> bool:
-        return not self.sim.get("kubeletStopped")
-
-    @property
-    def internal_ip(self) -> str:
-        for a in self.status.get("addresses") or []:
-            if a["type"] == "InternalIP":
-                return a["address"]
-        return ""
-
-
-class Pod(KObject):
-    kind = "Pod"
-    resource = "pod"
-
-    def after_load(self) -> None:
-        cpu = mem = 0
-        nz_cpu = nz_mem = 0
-        spec = self.spec
-        for c in spec.get("containers") or []:
-            req = (c.get("resources") or {}).get("requests") or {}
-            c_cpu = milli_value(req["cpu"]) if "cpu" in req else 0
-            c_mem = int_value(req["memory"]) if "memory" in req else 0
-            cpu += c_cpu
-            mem += c_mem
-            nz_cpu += c_cpu if "cpu" in req else DEFAULT_MILLI_CPU_REQUEST
-            nz_mem += c_mem if "memory" in req else DEFAULT_MEMORY_REQUEST
-        for c in spec.get("initContainers") or []:
-            req = (c.get("resources") or {}).get("requests") or {}
-            if "cpu" in req:
-                cpu = max(cpu, milli_value(req["cpu"]))
-            if "memory" in req:
-                mem = max(mem, int_value(req["memory"]))
-        self.req_cpu = cpu
-        self.req_mem = mem
-        self.nz_cpu = nz_cpu
-        self.nz_mem = nz_mem
-        self.host_ports = [
-            (p.get("hostIP") or "0.0.0.0", int(p["hostPort"]), p.get("protocol") or "TCP")
-            for c in spec.get("containers") or []
-            for p in c.get("ports") or []
-            if p.get("hostPort")
-        ]
-
-    @property
-    def node_name(self) -> str:
-        return self.spec.get("nodeName") or ""
-
-    @property
-    def phase(self) -> str:
-        return self.status.get("phase") or "Pending"
-
-    @property
-    def terminal(self) -> bool:
-        return self.phase in ("Succeeded", "Failed")
-
-    @property
-    def active(self) -> bool:
-        """``controller.IsPodActive``: not terminal and not being deleted."""
-        return self.deleted is None and not self.terminal
-
-    def condition(self, ctype: str) -> dict[str, Any] | None:
-        for c in self.status.get("conditions") or []:
-            if c["type"] == ctype:
-                return c
-        return None
-
-    @property
-    def ready(self) -> bool:
-        c = self.condition("Ready")
-        return bool(c and c["status"] == "True")
-
-    def ready_since(self) -> float | None:
-        c = self.condition("Ready")
-        if c and c["status"] == "True":
-            return c.get("lastTransitionTime")
-        return None
-
-    def available(self, min_ready_seconds: int, now: float) -> bool:
-        since = self.ready_since()
-        if since is None:
-            return False
-        return min_ready_seconds == 0 or since + min_ready_seconds <= now
-
-    @property
-    def restarts(self) -> int:
-        return sum(cs.get("restartCount", 0) for cs in self.status.get("containerStatuses") or [])
-
-    @property
-    def ip(self) -> str:
-        return self.status.get("podIP") or ""
-
-
-class ReplicaSet(KObject):
-    kind = "ReplicaSet"
-    api_version = "apps/v1"
-    resource = "replicaset.apps"
-
-    @property
-    def replicas(self) -> int:
-        return int(self.spec.get("replicas", 1))
-
-    @property
-    def revision(self) -> int:
-        try:
-            return int(self.annotations.get("deployment.kubernetes.io/revision", "0"))
-        except ValueError:
-            return 0
-
-
-class Deployment(KObject):
-    kind = "Deployment"
-    api_version = "apps/v1"
-    resource = "deployment.apps"
-
-    @property
-    def replicas(self) -> int:
-        return int(self.spec.get("replicas", 1))
-
-    @property
-    def revision(self) -> int:
-        try:
-            return int(self.annotations.get("deployment.kubernetes.io/revision", "0"))
-        except ValueError:
-            return 0
-
-    def condition(self, ctype: str) -> dict[str, Any] | None:
-        for c in self.status.get("conditions") or []:
-            if c["type"] == ctype:
-                return c
-        return None
-
-
-class Service(KObject):
-    kind = "Service"
-    resource = "service"
-
-    @property
-    def endpoints(self) -> list[str]:
-        return self.sim.get("endpoints") or []
-
-
-class HorizontalPodAutoscaler(KObject):
-    kind = "HorizontalPodAutoscaler"
-    api_version = "autoscaling/v2"
-    resource = "horizontalpodautoscaler.autoscaling"
-
-    @property
-    def target(self) -> tuple[str, str]:
-        ref = self.spec.get("scaleTargetRef") or {}
-        return str(ref.get("kind", "")), str(ref.get("name", ""))
-
-
-class Ingress(KObject):
-    kind = "Ingress"
-    api_version = "networking.k8s.io/v1"
-    resource = "ingress.networking.k8s.io"
-
-
-class IngressClass(KObject):
-    """The cluster's one IngressClass, ``nginx``: installed with its ingress controller
-    (ingress-nginx), not created through the API here (``ClusterState.ingress_classes``)."""
-
-    kind = "IngressClass"
-    api_version = "networking.k8s.io/v1"
-    namespaced = False
-    resource = "ingressclass.networking.k8s.io"
-
-
-# Kinds without a namespace: addressed by name alone.
-CLUSTER_SCOPED = ("Node", "Namespace", "IngressClass")
-
-KINDS: dict[str, type[KObject]] = {
-    k.kind: k
-    for k in (
-        Namespace,
-        Node,
-        Pod,
-        ReplicaSet,
-        Deployment,
-        Service,
-        HorizontalPodAutoscaler,
-        Ingress,
-    )
-}
 
 
 COMBINED = "(combined from similar events): "

@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .objects import (
-    EPOCH,
-    Deployment,
-    Event,
-    KObject,
-    Node,
-    Pod,
-    ReplicaSet,
-    Service,
-    iso_time,
-    map_matches,
-)
+from .objects import EPOCH, KObject, iso_time, map_matches
 from .quantity import format_cpu, format_memory, int_value, milli_value
-from .state import ClusterState
+
+if TYPE_CHECKING:
+    from .kinds import Deployment, Node, Pod, ReplicaSet, Service
+    from .state import ClusterState
 
 
 def human_duration(seconds: float) -> str:
@@ -185,11 +177,11 @@ def node_roles(node: Node) -> str:
     return ",".join(r for r in roles if r) or "<none>"
 
 
-def _age(obj: KObject, now: float) -> str:
+def age(obj: KObject, now: float) -> str:
     return human_duration(now - obj.created)
 
 
-def _selector_text(sel: dict[str, Any] | None) -> str:
+def selector_text(sel: dict[str, Any] | None) -> str:
     if not sel:
         return "<none>"
     parts = [f"{k}={v}" for k, v in sorted((sel.get("matchLabels") or {}).items())]
@@ -204,7 +196,7 @@ def _selector_text(sel: dict[str, Any] | None) -> str:
     return ",".join(parts)
 
 
-def _containers_images(template: dict[str, Any]) -> tuple[str, str]:
+def containers_images(template: dict[str, Any]) -> tuple[str, str]:
     cs = (template.get("spec") or {}).get("containers") or []
     return ",".join(c.get("name", "") for c in cs), ",".join(c.get("image", "") for c in cs)
 
@@ -228,181 +220,6 @@ def service_external_ip(svc: Service) -> str:
         return ",".join(i.get("ip") or i.get("hostname", "") for i in ing) or "<pending>"
     ext = svc.spec.get("externalIPs") or []
     return ",".join(ext) or "<none>"
-
-
-def get_rows(
-    state: ClusterState, kind: str, namespace: str | None, wide: bool
-) -> tuple[list[str], list[list[str]]]:
-    now = state.now
-    in_ns = (lambda o: True) if namespace is None else (lambda o: o.namespace == namespace)  # noqa: E731
-    if kind == "Pod":
-        headers = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-        if wide:
-            headers += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
-        rows = []
-        for p in sorted(
-            (p for p in state.pods.values() if in_ns(p)), key=lambda p: (p.namespace, p.name)
-        ):
-            ready, status, restarts = pod_columns(p, now)
-            row = [p.name, ready, status, restarts, _age(p, now)]
-            if wide:
-                row += [p.ip or "<none>", p.node_name or "<none>", "<none>", "<none>"]
-            rows.append(([p.namespace] if namespace is None else []) + row)
-        return (["NAMESPACE"] if namespace is None else []) + headers, rows
-    if kind == "Deployment":
-        headers = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] + (
-            ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else []
-        )
-        rows = []
-        for d in sorted(
-            (d for d in state.deployments.values() if in_ns(d)), key=lambda d: (d.namespace, d.name)
-        ):
-            st = d.status
-            row = [
-                d.name,
-                f"{st.get('readyReplicas', 0)}/{d.replicas}",
-                str(st.get("updatedReplicas", 0)),
-                str(st.get("availableReplicas", 0)),
-                _age(d, now),
-            ]
-            if wide:
-                cn, im = _containers_images(d.spec.get("template") or {})
-                row += [cn, im, _selector_text(d.spec.get("selector"))]
-            rows.append(([d.namespace] if namespace is None else []) + row)
-        return (["NAMESPACE"] if namespace is None else []) + headers, rows
-    if kind == "ReplicaSet":
-        headers = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"] + (
-            ["CONTAINERS", "IMAGES", "SELECTOR"] if wide else []
-        )
-        rows = []
-        for rs in sorted(
-            (r for r in state.replicasets.values() if in_ns(r)), key=lambda r: (r.namespace, r.name)
-        ):
-            row = [
-                rs.name,
-                str(rs.replicas),
-                str(rs.status.get("replicas", 0)),
-                str(rs.status.get("readyReplicas", 0)),
-                _age(rs, now),
-            ]
-            if wide:
-                cn, im = _containers_images(rs.spec.get("template") or {})
-                row += [cn, im, _selector_text(rs.spec.get("selector"))]
-            rows.append(([rs.namespace] if namespace is None else []) + row)
-        return (["NAMESPACE"] if namespace is None else []) + headers, rows
-    if kind == "Node":
-        headers = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"] + (
-            ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
-            if wide
-            else []
-        )
-        rows = []
-        for n in sorted(state.nodes.values(), key=lambda n: n.name):
-            info = n.status.get("nodeInfo") or {}
-            row = [
-                n.name,
-                node_status(n),
-                node_roles(n),
-                _age(n, now),
-                info.get("kubeletVersion", ""),
-            ]
-            if wide:
-                row += [
-                    n.internal_ip or "<none>",
-                    "<none>",
-                    info.get("osImage", ""),
-                    info.get("kernelVersion", ""),
-                    info.get("containerRuntimeVersion", ""),
-                ]
-            rows.append(row)
-        return headers, rows
-    if kind == "Service":
-        headers = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"] + (
-            ["SELECTOR"] if wide else []
-        )
-        rows = []
-        for s in sorted(
-            (s for s in state.services.values() if in_ns(s)), key=lambda s: (s.namespace, s.name)
-        ):
-            row = [
-                s.name,
-                s.spec.get("type", "ClusterIP"),
-                s.spec.get("clusterIP") or "<none>",
-                service_external_ip(s),
-                service_ports(s),
-                _age(s, now),
-            ]
-            if wide:
-                sel = s.spec.get("selector") or {}
-                row.append(",".join(f"{k}={v}" for k, v in sorted(sel.items())) or "<none>")
-            rows.append(([s.namespace] if namespace is None else []) + row)
-        return (["NAMESPACE"] if namespace is None else []) + headers, rows
-    if kind == "Ingress":
-        headers = ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
-        rows = []
-        for g in sorted(
-            (g for g in state.ingresses.values() if in_ns(g)), key=lambda g: (g.namespace, g.name)
-        ):
-            hosts = [r.get("host") for r in g.spec.get("rules") or [] if r.get("host")]
-            addr = ",".join(
-                i.get("ip") or i.get("hostname", "")
-                for i in (g.status.get("loadBalancer") or {}).get("ingress") or []
-            )
-            row = [
-                g.name,
-                g.spec.get("ingressClassName") or "<none>",
-                ",".join(hosts) or "*",
-                addr,
-                "80, 443" if g.spec.get("tls") else "80",
-                _age(g, now),
-            ]
-            rows.append(([g.namespace] if namespace is None else []) + row)
-        return (["NAMESPACE"] if namespace is None else []) + headers, rows
-    if kind == "IngressClass":
-        headers = ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
-        rows = [
-            [c.name, c.spec.get("controller", ""), "<none>", _age(c, now)]
-            for c in sorted(state.ingress_classes.values(), key=lambda c: c.name)
-        ]
-        return headers, rows
-    if kind == "HorizontalPodAutoscaler":
-        headers = ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
-        rows = []
-        for h in sorted(
-            (h for h in state.hpas.values() if in_ns(h)), key=lambda h: (h.namespace, h.name)
-        ):
-            ref = h.spec.get("scaleTargetRef") or {}
-            lo = h.spec.get("minReplicas")
-            row = [
-                h.name,
-                f"{ref.get('kind', '')}/{ref.get('name', '')}",
-                hpa_targets(h),
-                "<unset>" if lo is None else str(lo),
-                str(h.spec.get("maxReplicas", "")),
-                str(int(h.status.get("currentReplicas", 0))),
-                _age(h, now),
-            ]
-            rows.append(([h.namespace] if namespace is None else []) + row)
-        return (["NAMESPACE"] if namespace is None else []) + headers, rows
-    if kind == "Namespace":
-        headers = ["NAME", "STATUS", "AGE"]
-        return headers, [
-            [n.name, n.status.get("phase", "Active"), _age(n, now)]
-            for n in sorted(state.namespaces.values(), key=lambda n: n.name)
-        ]
-    if kind == "Event":
-        headers = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
-        evs = sorted(
-            (e for e in state.events.values() if namespace is None or e.namespace == namespace),
-            key=lambda e: (e.last, e.seq),
-        )
-        rows = [
-            ([e.namespace] if namespace is None else [])
-            + [human_duration(now - e.last), e.type, e.reason, e.object, e.message]
-            for e in evs
-        ]
-        return (["NAMESPACE"] if namespace is None else []) + headers, rows
-    raise KeyError(kind)
 
 
 def hpa_targets(h: KObject) -> str:
@@ -469,18 +286,6 @@ def top_nodes(state: ClusterState) -> str:
             [n.name, f"{round(cpu)}m", f"{cpu_pct}%", f"{int(mem) // 2**20}Mi", f"{mem_pct}%"]
         )
     return table(["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"], rows)
-
-
-def get_table(
-    state: ClusterState, kind: str, namespace: str | None = "default", wide: bool = False
-) -> str:
-    headers, rows = get_rows(state, kind, namespace, wide)
-    if not rows:
-        if kind in ("Node", "IngressClass"):
-            return "No resources found"
-        where = "" if namespace is None else f" in {namespace} namespace"
-        return f"No resources found{where}."
-    return table(headers, rows)
 
 
 # ----- -o json ------------------------------------------------------------------------------------
@@ -894,7 +699,7 @@ def describe_deployment(state: ClusterState, d: Deployment) -> str:
         f"CreationTimestamp:\t{rfc1123(d.created)}",
         *_multiline("Labels", d.labels),
         *_multiline("Annotations", d.annotations),
-        f"Selector:\t{_selector_text(d.spec.get('selector'))}",
+        f"Selector:\t{selector_text(d.spec.get('selector'))}",
         f"Replicas:\t{d.replicas} desired | {st.get('updatedReplicas', 0)} updated | "
         f"{st.get('replicas', 0)} total | {st.get('availableReplicas', 0)} available | "
         f"{st.get('unavailableReplicas', 0)} unavailable",
@@ -930,7 +735,7 @@ def describe_replicaset(state: ClusterState, rs: ReplicaSet) -> str:
     lines = [
         f"Name:\t{rs.name}",
         f"Namespace:\t{rs.namespace}",
-        f"Selector:\t{_selector_text(rs.spec.get('selector'))}",
+        f"Selector:\t{selector_text(rs.spec.get('selector'))}",
         *_multiline("Labels", rs.labels),
         *_multiline("Annotations", rs.annotations),
     ]
@@ -1247,33 +1052,18 @@ def _events_tabbed(state: ClusterState, obj: KObject) -> list[str]:
     return out
 
 
-def describe(state: ClusterState, kind: str, namespace: str, name: str) -> str:
-    obj = state.get(kind, namespace, name)
-    if obj is None:
-        raise KeyError(name)
-    if isinstance(obj, Pod):
-        return describe_pod(state, obj)
-    if isinstance(obj, Node):
-        return describe_node(state, obj)
-    if isinstance(obj, Deployment):
-        return describe_deployment(state, obj)
-    if isinstance(obj, ReplicaSet):
-        return describe_replicaset(state, obj)
-    if isinstance(obj, Service):
-        return describe_service(state, obj)
-    if obj.kind == "HorizontalPodAutoscaler":
-        return describe_hpa(state, obj)
-    if obj.kind == "Ingress":
-        return describe_ingress(state, obj)
-    if obj.kind == "IngressClass":
-        # describeIngressClassV1
-        lines = [f"Name:\t{obj.name}", *_multiline("Labels", obj.labels)]
-        lines += [
-            *_multiline("Annotations", obj.annotations),
-            f"Controller:\t{obj.spec['controller']}",
-        ]
-        return tabwrite(lines + _events_tabbed(state, obj))
-    # kubectl describe namespace (describe.go describeNamespace).
+def describe_ingressclass(state: ClusterState, obj: KObject) -> str:
+    """describeIngressClassV1."""
+    lines = [f"Name:\t{obj.name}", *_multiline("Labels", obj.labels)]
+    lines += [
+        *_multiline("Annotations", obj.annotations),
+        f"Controller:\t{obj.spec['controller']}",
+    ]
+    return tabwrite(lines + _events_tabbed(state, obj))
+
+
+def describe_namespace(state: ClusterState, obj: KObject) -> str:
+    """kubectl describe namespace (describe.go describeNamespace), with its quota and limits."""
     from .apiserver import quota
 
     w = 14
@@ -1294,14 +1084,3 @@ def describe(state: ClusterState, kind: str, namespace: str, name: str) -> str:
             *quota.describe_lines(state, obj),
         ]
     )
-
-
-def event_json(e: Event, now: float) -> dict[str, Any]:
-    return {
-        "time": e.last,
-        "type": e.type,
-        "reason": e.reason,
-        "object": e.object,
-        "message": e.message,
-        "count": e.count,
-    }

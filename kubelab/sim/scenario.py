@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import actions, traffic
+from . import actions, kinds, traffic
 from .apiserver import ApiError
 from .apiserver.apply import apply_text
 from .apiserver.manifests import load_documents
@@ -152,7 +152,7 @@ def _check_step(kind: str, args: Any, where: str) -> None:
     elif kind == "delete":
         if not args.get("kind") or not args.get("name"):
             raise ScenarioError(f"error: {where}.delete: needs kind and name")
-        if args["kind"].lower() not in actions.KIND_ALIASES:
+        if kinds.resolve(args["kind"]) is None:
             raise ScenarioError(
                 f'error: {where}.delete: the server doesn\'t have a resource type "{args["kind"]}"'
             )
@@ -228,7 +228,9 @@ def run_step(state: ClusterState, step: Step) -> list[str]:
     if step.kind == "set-image":
         return actions.set_image(state, ns, a["deployment"], {a["container"]: a["image"]})
     if step.kind == "delete":
-        return actions.delete(state, actions.KIND_ALIASES[a["kind"].lower()], ns, a["name"])
+        target = kinds.resolve(a["kind"])
+        assert target is not None  # load_scenario checked it
+        return actions.delete(state, target.kind, ns, a["name"])
     if step.kind == "load" and a.get("ingress"):
         return traffic.set_ingress_load(
             state,

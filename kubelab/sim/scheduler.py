@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .objects import Node, Pod, match_expression
+from .kinds import Node, Pod
+from .objects import match_expression
 from .registry import normalized
 from .state import ClusterState
 

@@ -16,21 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import kinds
 from .clock import Clock
-from .objects import (
-    CLUSTER_SCOPED,
-    COMBINED,
+from .kinds import (
     Deployment,
-    Event,
     HorizontalPodAutoscaler,
     Ingress,
-    KObject,
     Namespace,
     Node,
     Pod,
     ReplicaSet,
     Service,
 )
+from .objects import COMBINED, Event, KObject
 
 MAX_EVENTS = 1000  # like an event TTL: the newest 1,000 events are kept
 MAX_DECISIONS = 2000  # scheduler decision records kept in memory (all are stored in the database)
@@ -86,20 +84,26 @@ AGGREGATE_INTERVAL = 600.0
 
 
 class ClusterState:
+    # One store per kind that the registry keeps here (``Kind.store`` names the attribute).
+    namespaces: dict[str, Namespace]
+    nodes: dict[str, Node]
+    pods: dict[tuple[str, str], Pod]
+    replicasets: dict[tuple[str, str], ReplicaSet]
+    deployments: dict[tuple[str, str], Deployment]
+    services: dict[tuple[str, str], Service]
+    hpas: dict[tuple[str, str], HorizontalPodAutoscaler]
+    ingresses: dict[tuple[str, str], Ingress]
+
     def __init__(self, *, seed: int = 0, name: str = "demo") -> None:
         self.name = name
         self.seed = seed
         self.rng = random.Random(seed)
         self.clock = Clock()
         self.rv = 0
-        self.namespaces: dict[str, Namespace] = {}
-        self.nodes: dict[str, Node] = {}
-        self.pods: dict[tuple[str, str], Pod] = {}
-        self.replicasets: dict[tuple[str, str], ReplicaSet] = {}
-        self.deployments: dict[tuple[str, str], Deployment] = {}
-        self.services: dict[tuple[str, str], Service] = {}
-        self.hpas: dict[tuple[str, str], HorizontalPodAutoscaler] = {}
-        self.ingresses: dict[tuple[str, str], Ingress] = {}
+        self._stores: dict[str, dict[Any, Any]] = {}
+        for k in kinds.stored():
+            self._stores[k.kind] = {}
+            setattr(self, k.store, self._stores[k.kind])  # type: ignore[arg-type]
         # Traffic (kubelab/sim/traffic.py): per-pod CPU samples and per-Service series, kept in
         # the engine state (not on the objects: they change every simulated second).
         self.metrics: dict[str, Any] = {"pods": {}, "services": {}}
@@ -151,18 +155,13 @@ class ClusterState:
 
     # ----- lookups -----------------------------------------------------------------------
     def store(self, kind: str) -> dict[Any, Any]:
-        if kind == "IngressClass":  # built on request only: store() is on every lookup's path
-            return self.ingress_classes
-        return {
-            "Namespace": self.namespaces,
-            "Node": self.nodes,
-            "Pod": self.pods,
-            "ReplicaSet": self.replicasets,
-            "Deployment": self.deployments,
-            "Service": self.services,
-            "HorizontalPodAutoscaler": self.hpas,
-            "Ingress": self.ingresses,
-        }[kind]
+        """The objects of a kind by key; kinds kept elsewhere (the built-in IngressClass) are
+        gathered on request. KeyError for a kind the registry does not have."""
+        st = self._stores.get(kind)
+        if st is not None:
+            return st
+        k = kinds.get(kind)
+        return {k.key(o.namespace, o.name): o for o in k.objects(self)}
 
     @property
     def ingress_classes(self) -> dict[str, KObject]:
@@ -173,8 +172,7 @@ class ClusterState:
         return {c.name: c for c in [ingress_class(self)]}
 
     def get(self, kind: str, namespace: str, name: str) -> KObject | None:
-        st = self.store(kind)
-        return st.get(name if kind in CLUSTER_SCOPED else (namespace, name))
+        return self.store(kind).get(kinds.get(kind).key(namespace, name))
 
     @staticmethod
     def store_key(obj: KObject) -> Any:
@@ -230,17 +228,9 @@ class ClusterState:
         self.removed[(obj.kind, key)] = obj
         self._enqueue_for(obj)
         self.activity.add("apiserver")
-        if isinstance(obj, Deployment | ReplicaSet):
-            self.queues["gc"][obj.uid] = None
-            self.template_cache.pop(obj.uid, None)
-        if isinstance(obj, Pod):
-            self.decisions.pop(obj.uid, None)
-            self.unschedulable.pop(obj.key, None)
-            self.timers.pop(("kubelet", obj.key), None)
-            self.timers.pop(("scheduler", obj.key), None)
-            if obj.node_name:
-                self.timers.pop((f"taint/{obj.namespace}/{obj.name}", obj.node_name), None)
-            self.sched_gen += 1
+        on_remove = kinds.get(obj.kind).on_remove
+        if on_remove is not None:
+            on_remove(self, obj)
 
     def delete_pod(self, pod: Pod, grace: int | None = None) -> None:
         """The API server's graceful delete: set deletionTimestamp, or remove an unbound pod at once."""
@@ -262,11 +252,12 @@ class ClusterState:
     def bind(self, pod: Pod, node: Node) -> None:
         pod.spec["nodeName"] = node.name
         self.pods_by_node.setdefault(node.name, {})[pod.key] = pod
-        self._account(node, pod, +1)
+        self.account(node, pod, +1)
         self.binds.append((f"{pod.namespace}/{pod.name}", node.name))
         self.touch(pod)
 
-    def _account(self, node: Node, pod: Pod, sign: int) -> None:
+    def account(self, node: Node, pod: Pod, sign: int) -> None:
+        """Add (or take away) a pod's requests and host ports from its node's sums."""
         node.req_cpu += sign * pod.req_cpu
         node.req_mem += sign * pod.req_mem
         node.nz_cpu += sign * pod.nz_cpu
@@ -279,72 +270,20 @@ class ClusterState:
                 node.used_ports.discard(hp)
 
     def _index(self, obj: KObject) -> None:
-        if isinstance(obj, Pod):
-            if obj.owner is not None:
-                self.pods_by_owner.setdefault(obj.owner.uid, {})[obj.key] = obj
-            if obj.node_name:
-                self.pods_by_node.setdefault(obj.node_name, {})[obj.key] = obj
-                node = self.nodes.get(obj.node_name)
-                if node is not None:
-                    self._account(node, obj, +1)
-        elif isinstance(obj, ReplicaSet) and obj.owner is not None:
-            self.rs_by_owner.setdefault(obj.owner.uid, {})[obj.key] = obj
-        elif isinstance(obj, Node):
-            self.pods_by_node.setdefault(obj.name, {})
-            for pod in self.pods_by_node[obj.name].values():
-                self._account(obj, pod, +1)
+        index = kinds.get(obj.kind).index
+        if index is not None:
+            index(self, obj)
 
     def _unindex(self, obj: KObject) -> None:
-        if isinstance(obj, Pod):
-            if obj.owner is not None:
-                owned = self.pods_by_owner.get(obj.owner.uid)
-                if owned is not None:
-                    owned.pop(obj.key, None)
-                    if not owned:
-                        del self.pods_by_owner[obj.owner.uid]
-            if obj.node_name:
-                on_node = self.pods_by_node.get(obj.node_name)
-                if on_node is not None and on_node.pop(obj.key, None) is not None:
-                    node = self.nodes.get(obj.node_name)
-                    if node is not None:
-                        self._account(node, obj, -1)
-        elif isinstance(obj, ReplicaSet) and obj.owner is not None:
-            owned_rs = self.rs_by_owner.get(obj.owner.uid)
-            if owned_rs is not None:
-                owned_rs.pop(obj.key, None)
+        unindex = kinds.get(obj.kind).unindex
+        if unindex is not None:
+            unindex(self, obj)
 
     def _enqueue_for(self, obj: KObject) -> None:
-        q = self.queues
-        if isinstance(obj, Pod):
-            if obj.owner is not None and obj.owner.kind == "ReplicaSet":
-                q["replicaset"][(obj.namespace, obj.owner.name)] = None
-            if not obj.node_name:
-                q["scheduler"][obj.key] = None
-            else:
-                q["kubelet"][obj.key] = None
-                q["taint"][obj.node_name] = None
-            q["endpoints"][obj.namespace] = None
-        elif isinstance(obj, ReplicaSet):
-            q["replicaset"][obj.key] = None
-            if obj.owner is not None:
-                q["deployment"][(obj.namespace, obj.owner.name)] = None
-        elif isinstance(obj, Deployment):
-            q["deployment"][obj.key] = None
-        elif isinstance(obj, Node):
-            q["node"][obj.name] = None
-            q["taint"][obj.name] = None
-            q["podgc"][obj.name] = None
-            self.sched_gen += 1
-        elif isinstance(obj, Service):
-            q["endpoints"][obj.namespace] = None
-            if obj.spec.get("type") == "LoadBalancer" or (obj.status.get("loadBalancer") or {}).get(
-                "ingress"
-            ):
-                q["lb"][obj.key] = None
-        elif isinstance(obj, HorizontalPodAutoscaler):
-            q["hpa"][obj.key] = None
-        elif isinstance(obj, Ingress):
-            q["lb"][("ingress", obj.namespace, obj.name)] = None
+        """Wake the controllers that watch this kind (the informers' event handlers)."""
+        enqueue = kinds.get(obj.kind).enqueue
+        if enqueue is not None:
+            enqueue(self, obj)
 
     def enqueue(self, queue: str, key: Any) -> None:
         self.queues[queue][key] = None
@@ -359,16 +298,10 @@ class ClusterState:
 
     def enqueue_all(self) -> None:
         """Level-triggered full resync (after loading a stored cluster)."""
-        for node in self.nodes.values():
-            self._enqueue_for(node)
-        for obj in (
-            list(self.deployments.values())
-            + list(self.replicasets.values())
-            + list(self.services.values())
-        ):
-            self._enqueue_for(obj)
-        for pod in self.pods.values():
-            self._enqueue_for(pod)
+        for k in kinds.stored():
+            if k.enqueue is not None:
+                for obj in self._stores[k.kind].values():
+                    k.enqueue(self, obj)
 
     # ----- timers ------------------------------------------------------------------------
     def set_timer(
@@ -559,15 +492,6 @@ class ClusterState:
 
     def all_objects(self) -> list[KObject]:
         out: list[KObject] = []
-        for st in (
-            self.namespaces,
-            self.nodes,
-            self.deployments,
-            self.replicasets,
-            self.pods,
-            self.services,
-            self.hpas,
-            self.ingresses,
-        ):
+        for st in self._stores.values():
             out.extend(st.values())
         return out

@@ -29,7 +29,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .controllers import service_lb
-from .objects import KObject, Pod, Service
+from .kinds import Pod, Service
+from .objects import KObject
 from .quantity import milli_value
 
 if TYPE_CHECKING:

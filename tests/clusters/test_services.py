@@ -79,11 +79,11 @@ def test_ticks_persist_exactly(demo_cluster):
     for _ in range(4):
         services.clock_advance(cluster_id=cid, mode="skip", actor=OPERATOR)
     in_memory = services.cluster_query(
-        cid, lambda st: {o.uid: o.to_json() for o in st.all_objects()}, actor=OPERATOR
+        cid, lambda st: {o.uid: store.row_values(o) for o in st.all_objects()}, actor=OPERATOR
     )
     services.forget(cid)
     fresh = store.load_state(Cluster.objects.get(pk=cid))
-    assert {o.uid: o.to_json() for o in fresh.all_objects()} == in_memory
+    assert {o.uid: store.row_values(o) for o in fresh.all_objects()} == in_memory
     assert Pod.objects.filter(cluster=demo_cluster, deleted__isnull=True).count() == 3
 
 

@@ -12,7 +12,8 @@ from kubelab.sim.controllers.deployment import (
     new_rs_new_replicas,
     resolve_fenceposts,
 )
-from kubelab.sim.objects import Deployment, OwnerRef, ReplicaSet
+from kubelab.sim.kinds import Deployment, ReplicaSet
+from kubelab.sim.objects import OwnerRef
 from kubelab.sim.state import ClusterState
 
 from .helpers import apply, cluster, deployment_yaml, run_until, scaling_events, workers

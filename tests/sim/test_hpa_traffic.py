@@ -482,7 +482,7 @@ def test_ingress_path_and_host_matching_follow_the_ingress_rules() -> None:
     """Ingress docs: the longest matching path wins, an Exact path beats a Prefix one of the same
     length; `/foo` as a Prefix matches `/foo/bar` but not `/foobar`; `*.foo.com` matches one
     label more (`bar.foo.com`), not `baz.bar.foo.com` nor `foo.com`; no match: defaultBackend."""
-    from kubelab.sim.objects import Ingress
+    from kubelab.sim.kinds import Ingress
     from kubelab.sim.traffic import route
 
     def backend(svc: str, path: str, ptype: str = "Prefix") -> dict:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kubelab.sim import actions
-from kubelab.sim.printers import get_table, node_status, pod_columns
+from kubelab.sim.kinds import get_table
+from kubelab.sim.printers import node_status, pod_columns
 
 from .helpers import apply, cluster, deployment_yaml, run_until, workers
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kubelab.sim.objects import Node, Pod
+from kubelab.sim.kinds import Node, Pod
 from kubelab.sim.printers import human_duration, node_status, pod_columns, table
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kubelab.sim import actions
 from kubelab.sim.controllers.replicaset import rank_for_deletion
-from kubelab.sim.objects import NAME_ALPHABET, Pod
+from kubelab.sim.kinds import Pod
+from kubelab.sim.objects import NAME_ALPHABET
 
 from .helpers import apply, cluster, deployment_yaml, run_until, workers
 

@@ -14,23 +14,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kubelab.sim.objects import (
-    Deployment,
-    HorizontalPodAutoscaler,
-    Ingress,
-    KObject,
-    Namespace,
-    Pod,
-    ReplicaSet,
-    Service,
-)
+from kubelab.sim import kinds
+from kubelab.sim.kinds import Deployment, Namespace, Pod, ReplicaSet, Service
+from kubelab.sim.objects import KObject
 from kubelab.sim.quantity import QUANTITY_ERROR
 from kubelab.sim.state import ClusterState
 
 from . import ApiError, quota
 from .admission import admit_pod
 from .authz import authorize
-from .defaults import apply_defaults
 from .manifests import Document, load_documents
 from .validation import (
     FieldError,
@@ -42,65 +34,6 @@ from .validation import (
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_REPLICAS = 1000  # per workload
-SUPPORTED: dict[str, tuple[str, type[KObject]]] = {
-    "Deployment": ("apps/v1", Deployment),
-    "ReplicaSet": ("apps/v1", ReplicaSet),
-    "Pod": ("v1", Pod),
-    "Service": ("v1", Service),
-    "Namespace": ("v1", Namespace),
-    "HorizontalPodAutoscaler": ("autoscaling/v2", HorizontalPodAutoscaler),
-    "Ingress": ("networking.k8s.io/v1", Ingress),
-}
-# Real kinds KubeLab does not simulate (yet): named so the error can say so.
-NOT_SIMULATED = {
-    "ConfigMap": "v1",
-    "Secret": "v1",
-    "PersistentVolumeClaim": "v1",
-    "PersistentVolume": "v1",
-    "ServiceAccount": "v1",
-    "Endpoints": "v1",
-    "LimitRange": "v1",
-    "ResourceQuota": "v1",
-    "Node": "v1",
-    "Event": "v1",
-    "StatefulSet": "apps/v1",
-    "DaemonSet": "apps/v1",
-    "ControllerRevision": "apps/v1",
-    "Job": "batch/v1",
-    "CronJob": "batch/v1",
-    "NetworkPolicy": "networking.k8s.io/v1",
-    "IngressClass": "networking.k8s.io/v1",
-    "PodDisruptionBudget": "policy/v1",
-    "Role": "rbac.authorization.k8s.io/v1",
-    "RoleBinding": "rbac.authorization.k8s.io/v1",
-    "ClusterRole": "rbac.authorization.k8s.io/v1",
-    "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
-    "StorageClass": "storage.k8s.io/v1",
-    "EndpointSlice": "discovery.k8s.io/v1",
-    "PriorityClass": "scheduling.k8s.io/v1",
-    "CustomResourceDefinition": "apiextensions.k8s.io/v1",
-}
-RESOURCE = {
-    "Deployment": "deployment.apps",
-    "ReplicaSet": "replicaset.apps",
-    "Pod": "pod",
-    "Service": "service",
-    "Namespace": "namespace",
-    "HorizontalPodAutoscaler": "horizontalpodautoscaler.autoscaling",
-    "Ingress": "ingress.networking.k8s.io",
-    "IngressClass": "ingressclass.networking.k8s.io",
-}
-PLURAL = {
-    "Deployment": "deployments.apps",
-    "ReplicaSet": "replicasets.apps",
-    "Pod": "pods",
-    "Service": "services",
-    "Namespace": "namespaces",
-    "Node": "nodes",
-    "HorizontalPodAutoscaler": "horizontalpodautoscalers.autoscaling",
-    "Ingress": "ingresses.networking.k8s.io",
-    "IngressClass": "ingressclasses.networking.k8s.io",
-}
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 RESERVED_IPS = {"10.96.0.1", "10.96.0.10"}  # the kubernetes Service and cluster DNS
 
@@ -117,7 +50,7 @@ class Change:
 
     @property
     def line(self) -> str:
-        return f"{RESOURCE[self.kind]}/{self.name} {self.action}"
+        return f"{kinds.get(self.kind).kubectl_name}/{self.name} {self.action}"
 
 
 def _path_tuple(path: str) -> tuple[str | int, ...]:
@@ -231,18 +164,16 @@ def _check_kind(doc: Document, filename: str) -> tuple[str, str]:
         if isinstance(data.get("metadata"), dict)
         else ""
     )
-    if kind in SUPPORTED and SUPPORTED[kind][0] == api_version:
-        return api_version, kind
-    if kind == "IngressClass" and api_version == "networking.k8s.io/v1":
-        raise _located(
-            doc,
-            "error: KubeLab's one IngressClass, nginx, comes with its ingress controller "
-            "(kubectl get ingressclass); IngressClasses are not created or changed here",
-            ("kind",),
-            400,
-        )
-    if kind in NOT_SIMULATED and NOT_SIMULATED[kind] == api_version:
-        supported = ", ".join(SUPPORTED)
+    known = kinds.find(kind)
+    if known is not None and known.api_version == api_version:
+        if known.applicable:
+            return api_version, kind
+        if known.refusal:
+            raise _located(doc, known.refusal, ("kind",), 400)
+    if (known is not None and known.api_version == api_version) or kinds.NOT_SIMULATED.get(
+        kind
+    ) == api_version:
+        supported = ", ".join(k.kind for k in kinds.applicable())
         raise _located(
             doc,
             f"error: KubeLab does not simulate {kind} ({api_version}) yet; it simulates {supported}",
@@ -261,6 +192,13 @@ def _check_kind(doc: Document, filename: str) -> tuple[str, str]:
         ("kind",),
         400,
     )
+
+
+def _default(kind: str, data: dict[str, Any]) -> None:
+    """The API server's defaulting of the kind (SetDefaults_*), on a whole object dict."""
+    default = kinds.get(kind).default
+    if default is not None:
+        default(data.setdefault("spec", {}))
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -291,7 +229,7 @@ def plan(
         if not isinstance(meta, dict) or not meta.get("name"):
             raise _located(
                 doc,
-                f'error: error when retrieving current configuration of:\nResource: "{PLURAL[kind]}", GroupVersionKind: "{api_version}, Kind={kind}"\nfrom server for: "{filename}": resource name may not be empty',
+                f'error: error when retrieving current configuration of:\nResource: "{kinds.get(kind).resource}", GroupVersionKind: "{api_version}, Kind={kind}"\nfrom server for: "{filename}": resource name may not be empty',
                 ("metadata",),
                 400,
             )
@@ -315,7 +253,7 @@ def plan(
                 400,
             )
         ns = "" if kind == "Namespace" else str(meta.get("namespace") or namespace)
-        errors = semantic_errors(data, kind, max_replicas=max_replicas)
+        errors = semantic_errors(data, kinds.get(kind), max_replicas=max_replicas)
         if errors:
             raise _located(doc, invalid_error(kind, name, errors), errors[0].path, 422)
         if kind != "Namespace" and ns not in state.namespaces and ns not in new_namespaces:
@@ -328,7 +266,7 @@ def plan(
         if (kind, ns, name) in seen:
             raise _located(
                 doc,
-                f"error: {filename} names {RESOURCE[kind]}/{name} twice",
+                f"error: {filename} names {kinds.get(kind).kubectl_name}/{name} twice",
                 ("metadata", "name"),
                 400,
             )
@@ -366,7 +304,7 @@ def plan(
             merged = copy.deepcopy(manifest)
             merged["annotations"][LAST_APPLIED] = last_applied
             full = {"kind": kind, "metadata": {"name": name}, "spec": merged["spec"]}
-            apply_defaults(kind, full)
+            _default(kind, full)
             merged["spec"] = full.get("spec", {})
             changes.append(Change(kind, ns, name, "created", merged, None, doc))
             continue
@@ -374,7 +312,7 @@ def plan(
         if want_rv not in (None, "") and str(want_rv) != str(existing.resource_version):
             raise _located(
                 doc,
-                f'Error from server (Conflict): Operation cannot be fulfilled on {PLURAL[kind]} "{name}": the object has '
+                f'Error from server (Conflict): Operation cannot be fulfilled on {kinds.get(kind).resource} "{name}": the object has '
                 "been modified; please apply your changes to the latest version and try again",
                 ("metadata", "resourceVersion"),
                 409,
@@ -397,7 +335,7 @@ def plan(
         if kind == "Service" and merged["spec"].get("type", "ClusterIP") == "ClusterIP":
             for p in merged["spec"].get("ports") or []:
                 p.pop("nodePort", None)
-        apply_defaults(kind, full)
+        _default(kind, full)
         merged["spec"] = full.get("spec", {})
         check = {
             "apiVersion": api_version,
@@ -405,9 +343,9 @@ def plan(
             "metadata": {"name": name, "labels": merged["labels"]},
             "spec": merged["spec"],
         }
-        errors = semantic_errors(check, kind, max_replicas=max_replicas) + immutable_errors(
-            existing, merged["spec"]
-        )
+        errors = semantic_errors(
+            check, kinds.get(kind), max_replicas=max_replicas
+        ) + immutable_errors(existing, merged["spec"])
         if errors:
             raise _located(doc, invalid_error(kind, name, errors), errors[0].path, 422)
         same = (
@@ -590,7 +528,8 @@ def commit(state: ClusterState, changes: list[Change], filename: str = "STDIN") 
 
 
 def _create(state: ClusterState, ch: Change, filename: str = "STDIN") -> None:
-    klass = SUPPORTED[ch.kind][1]
+    klass = kinds.get(ch.kind).cls
+    assert klass is not None
     spec = ch.data["spec"]
     if ch.kind == "Pod":
         quota.apply_limit_range(state, ch.namespace, spec)

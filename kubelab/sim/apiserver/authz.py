@@ -11,26 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from kubelab.sim import kinds
+
 from . import ApiError
 
 if TYPE_CHECKING:
     from kubelab.sim.state import ClusterState
 
 Authorizer = Callable[[str, str, str, str, str], None]
-
-# kind -> (resource, API group)
-RESOURCES = {
-    "Pod": ("pods", ""),
-    "Service": ("services", ""),
-    "Namespace": ("namespaces", ""),
-    "Node": ("nodes", ""),
-    "Deployment": ("deployments", "apps"),
-    "ReplicaSet": ("replicasets", "apps"),
-    "Event": ("events", ""),
-    "HorizontalPodAutoscaler": ("horizontalpodautoscalers", "autoscaling"),
-    "Ingress": ("ingresses", "networking.k8s.io"),
-    "IngressClass": ("ingressclasses", "networking.k8s.io"),
-}
 
 
 def forbidden(
@@ -39,7 +27,8 @@ def forbidden(
     """``Error from server (Forbidden): deployments.apps "web" is forbidden: User "ana" cannot patch
     resource "deployments" in API group "apps" in the namespace "default"`` (RBAC's message; a create
     names no object, because the request URL has none)."""
-    resource, group = RESOURCES.get(kind, (kind.lower() + "s", ""))
+    k = kinds.get(kind)
+    resource, group = k.plural, k.group
     qualified = f"{resource}.{group}" if group else resource
     target = f'{qualified} "{name}"' if name and verb != "create" else qualified
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"

@@ -83,20 +83,6 @@ def default_service(spec: dict[str, Any]) -> None:
         p.setdefault("targetPort", p.get("port"))
 
 
-def apply_defaults(kind: str, data: dict[str, Any]) -> None:
-    spec = data.setdefault("spec", {}) if kind != "Namespace" else data.get("spec", {})
-    if kind == "Deployment":
-        default_deployment(spec)
-    elif kind == "ReplicaSet":
-        default_replicaset(spec)
-    elif kind == "Pod":
-        default_pod_spec(spec)
-    elif kind == "Service":
-        default_service(spec)
-    elif kind == "HorizontalPodAutoscaler":
-        default_hpa(spec)
-
-
 DEFAULT_CPU_UTILIZATION = 80  # autoscaling/v2 defaults.go: DefaultCPUUtilization
 
 

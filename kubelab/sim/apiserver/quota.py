@@ -23,7 +23,8 @@ from kubelab.sim.quantity import format_cpu, format_memory, int_value, milli_val
 from . import ApiError
 
 if TYPE_CHECKING:
-    from kubelab.sim.objects import KObject, Pod
+    from kubelab.sim.kinds import Pod
+    from kubelab.sim.objects import KObject
     from kubelab.sim.state import ClusterState
 
 QUOTA = "resourceQuota"

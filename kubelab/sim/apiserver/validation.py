@@ -272,19 +272,21 @@ class Errors(list[FieldError]):
         self.append(FieldError(path, type_, value, detail))
 
 
-def validate_name(errs: Errors, name: Any, kind: str, path: str = "metadata.name") -> None:
+def validate_name(errs: Errors, name: Any, rule: str, path: str = "metadata.name") -> None:
+    """metadata.name by the kind's rule: ``subdomain`` (most kinds), ``label`` (Namespace),
+    ``dns1035`` (Service)."""
     if not name:
         errs.add(path, "Required value", detail="name or generateName is required")
         return
     if not isinstance(name, str):
         errs.add(path, "Invalid value", name, "must be a string")
         return
-    if kind == "Service":
+    if rule == "dns1035":
         if len(name) > 63:
             errs.add(path, "Invalid value", name, "must be no more than 63 characters")
         if not DNS1035_LABEL.match(name):
             errs.add(path, "Invalid value", name, MSG_DNS1035)
-    elif kind == "Namespace":
+    elif rule == "label":
         if len(name) > 63:
             errs.add(path, "Invalid value", name, "must be no more than 63 characters")
         if not DNS1123_LABEL.match(name):
@@ -744,28 +746,22 @@ def validate_service(errs: Errors, data: dict[str, Any]) -> None:
         errs.add("spec.externalName", "Required value")
 
 
-def semantic_errors(data: dict[str, Any], kind: str, *, max_replicas: int) -> list[FieldError]:
+def semantic_errors(data: dict[str, Any], kind: Any, *, max_replicas: int) -> list[FieldError]:
+    """The API server's validation of an object of ``kind`` (its ``kinds.Kind`` entry): the
+    metadata every kind has, then the kind's own ``validate`` hook."""
     errs = Errors()
     meta = data.get("metadata") or {}
-    validate_name(errs, meta.get("name"), kind)
+    validate_name(errs, meta.get("name"), kind.name_rule)
     ns = meta.get("namespace")
     if (
         ns is not None
-        and kind != "Namespace"
+        and kind.namespaced
         and (not isinstance(ns, str) or not DNS1123_LABEL.match(ns))
     ):
         errs.add("metadata.namespace", "Invalid value", ns, MSG_LABEL)
     validate_labels(errs, meta.get("labels"), "metadata.labels")
-    if kind in ("Deployment", "ReplicaSet"):
-        validate_workload(errs, data, kind, max_replicas)
-    elif kind == "Pod":
-        validate_pod_spec(errs, data.get("spec") or {}, "spec", for_template=False)
-    elif kind == "Service":
-        validate_service(errs, data)
-    elif kind == "HorizontalPodAutoscaler":
-        validate_hpa(errs, data.get("spec") or {})
-    elif kind == "Ingress":
-        validate_ingress(errs, data.get("spec") or {})
+    if kind.validate is not None:
+        kind.validate(errs, data, max_replicas)
     return list(errs)
 
 

@@ -12,7 +12,8 @@ import copy
 import math
 from typing import Any
 
-from kubelab.sim.objects import Deployment, OwnerRef, ReplicaSet, pod_template_hash
+from kubelab.sim.kinds import Deployment, ReplicaSet
+from kubelab.sim.objects import OwnerRef, pod_template_hash
 from kubelab.sim.state import ClusterState
 
 from . import get_condition, remove_condition, set_condition

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelab.sim.objects import Pod, Service, map_matches
+from kubelab.sim.kinds import Pod, Service
+from kubelab.sim.objects import map_matches
 from kubelab.sim.state import ClusterState
 
 

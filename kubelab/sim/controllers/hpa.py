@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from kubelab.sim.objects import Deployment, HorizontalPodAutoscaler, Pod, selector_matches
+from kubelab.sim.kinds import Deployment, HorizontalPodAutoscaler, Pod
+from kubelab.sim.objects import selector_matches
 from kubelab.sim.state import ClusterState
 
 from . import set_condition

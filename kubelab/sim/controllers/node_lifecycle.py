@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kubelab.sim.objects import Node
+from kubelab.sim.kinds import Node
 from kubelab.sim.state import ClusterState
 
 SOURCE = "node-controller"

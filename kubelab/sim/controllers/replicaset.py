@@ -13,7 +13,8 @@ from functools import cmp_to_key
 from typing import Any
 
 from kubelab.sim.apiserver import ApiError, quota
-from kubelab.sim.objects import OwnerRef, Pod, ReplicaSet, random_suffix
+from kubelab.sim.kinds import Pod, ReplicaSet
+from kubelab.sim.objects import OwnerRef, random_suffix
 from kubelab.sim.state import MAX_PODS_PER_CLUSTER, ClusterState
 
 from . import get_condition

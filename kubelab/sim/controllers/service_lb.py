@@ -13,7 +13,8 @@ from __future__ import annotations
 import ipaddress
 import uuid
 
-from kubelab.sim.objects import IngressClass, KObject, Service
+from kubelab.sim.kinds import IngressClass, Service
+from kubelab.sim.objects import KObject
 from kubelab.sim.state import ClusterState
 
 SOURCE = "service-controller"

@@ -7,7 +7,7 @@ tainted; a taint removed in time cancels the deletion.
 
 from __future__ import annotations
 
-from kubelab.sim.objects import Pod
+from kubelab.sim.kinds import Pod
 from kubelab.sim.scheduler import tolerates
 from kubelab.sim.state import ClusterState
 

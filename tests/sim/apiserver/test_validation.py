@@ -118,7 +118,7 @@ def test_unknown_and_unsupported_kinds():
     e = error_of("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: x\n")
     assert (
         e.message
-        == "error: KubeLab does not simulate Job (batch/v1) yet; it simulates Deployment, ReplicaSet, Pod, Service, Namespace, HorizontalPodAutoscaler, Ingress"
+        == "error: KubeLab does not simulate Job (batch/v1) yet; it simulates Namespace, Deployment, ReplicaSet, Pod, Service, HorizontalPodAutoscaler, Ingress"
     )
     e = error_of(deployment_yaml().replace("apiVersion: apps/v1", "apiVersion: v1"))
     assert 'no matches for kind "Deployment" in version "v1"' in e.message

@@ -1,0 +1,121 @@
+"""Deployment (apps/v1): rolls ReplicaSets out by revision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelab.sim import printers
+from kubelab.sim.apiserver import defaults
+from kubelab.sim.objects import KObject
+
+from . import Column, Kind, register
+from .workload import (
+    WIDE_COLUMNS,
+    collect_dependents,
+    template_images,
+    validate_workload,
+    workload_wide,
+)
+
+
+class Deployment(KObject):
+    has_generation = True
+
+    @property
+    def replicas(self) -> int:
+        return int(self.spec.get("replicas", 1))
+
+    @property
+    def revision(self) -> int:
+        try:
+            return int(self.annotations.get("deployment.kubernetes.io/revision", "0"))
+        except ValueError:
+            return 0
+
+    def condition(self, ctype: str) -> dict[str, Any] | None:
+        for c in self.status.get("conditions") or []:
+            if c["type"] == ctype:
+                return c
+        return None
+
+
+def _row(d: Deployment, now: float) -> list[str]:
+    """printDeployment."""
+    st = d.status
+    return [
+        d.name,
+        f"{st.get('readyReplicas', 0)}/{d.replicas}",
+        str(st.get("updatedReplicas", 0)),
+        str(st.get("availableReplicas", 0)),
+        printers.age(d, now),
+        *workload_wide(d),
+    ]
+
+
+def _view(d: Deployment, now: float) -> dict[str, Any]:
+    from kubelab.sim.controllers.deployment import max_surge, max_unavailable
+
+    st = d.status
+    strategy = d.spec.get("strategy") or {}
+    return {
+        "replicas": d.replicas,
+        "ready": st.get("readyReplicas", 0),
+        "updated": st.get("updatedReplicas", 0),
+        "available": st.get("availableReplicas", 0),
+        "total": st.get("replicas", 0),
+        "revision": d.revision,
+        "conditions": [
+            {k: c.get(k) for k in ("type", "status", "reason", "message")}
+            for c in st.get("conditions") or []
+        ],
+        "strategy": strategy.get("type", "RollingUpdate"),
+        "maxSurge": max_surge(d),
+        "maxUnavailable": max_unavailable(d),
+        "paused": bool(d.spec.get("paused")),
+        "selector": (d.spec.get("selector") or {}).get("matchLabels") or {},
+        "images": template_images(d),
+    }
+
+
+def _enqueue(state: Any, d: Deployment) -> None:
+    state.queues["deployment"][d.key] = None
+
+
+KIND = register(
+    Kind(
+        kind="Deployment",
+        group="apps",
+        version="v1",
+        plural="deployments",
+        short_names=("deploy",),
+        categories=("all",),
+        subresources=("scale", "status"),
+        cls=Deployment,
+        store="deployments",
+        model="workloads.Deployment",
+        columns=(
+            Column("NAME", format="name"),
+            Column("READY", description="Number of the pod with ready state"),
+            Column(
+                "UP-TO-DATE",
+                type="integer",
+                description="Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+            ),
+            Column(
+                "AVAILABLE",
+                type="integer",
+                description="Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
+            ),
+            Column("AGE"),
+            *WIDE_COLUMNS,
+        ),
+        row=_row,
+        describe=printers.describe_deployment,
+        view=_view,
+        feeds=("deployment", "gc"),
+        enqueue=_enqueue,
+        on_remove=collect_dependents,
+        default=defaults.default_deployment,
+        validate=validate_workload,
+    )
+)

@@ -1,0 +1,48 @@
+"""Namespace (core/v1, cluster-scoped): a name scope; a student's carries their quota."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelab.sim import printers
+from kubelab.sim.objects import KObject
+
+from . import Column, Kind, register
+
+
+class Namespace(KObject):
+    pass
+
+
+def _row(ns: Namespace, now: float) -> list[str]:
+    return [ns.name, ns.status.get("phase", "Active"), printers.age(ns, now)]
+
+
+def _view(ns: Namespace, now: float) -> dict[str, Any]:
+    return {"phase": ns.status.get("phase", "Active")}
+
+
+KIND = register(
+    Kind(
+        kind="Namespace",
+        version="v1",
+        plural="namespaces",
+        short_names=("ns",),
+        namespaced=False,
+        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+        subresources=("finalize", "status"),
+        cls=Namespace,
+        store="namespaces",
+        model="clusters.Namespace",
+        columns=(
+            Column("NAME", format="name"),
+            Column("STATUS", description="The status of the namespace"),
+            Column("AGE"),
+        ),
+        row=_row,
+        sort_key=lambda o: o.name,
+        describe=printers.describe_namespace,
+        view=_view,
+        name_rule="label",
+    )
+)
