@@ -1,0 +1,27 @@
+"""The Django app around a simulated cluster: its store, its one writer, and its doors.
+
+The cluster's state lives in the database; ``kubelab.sim`` does the simulating, and this app
+loads it, writes it and carries it to people:
+
+    models.py            Cluster (clock, rv, seq, engine state, reconcile lease), the Namespace and
+                         Node rows (ObjectRow, shared with workloads.models), Event, Decision (the
+                         scheduler's records), Classroom, Membership
+    services.py          the only code that writes a cluster: one locked transaction per change,
+                         one delta after commit; reads, ticks, node and clock actions, classrooms
+    store.py             ClusterState <-> rows: one query per kind to load, only changes saved
+    events.py            the one place deltas and reconciler nudges are sent from (after commit)
+    wire.py              what browsers receive: object views, snapshots, deltas, pseudonyms
+    worker.py            the reconcile worker: leases clusters and ticks them through services
+    consumers.py         the WebSocket /ws/clusters/<slug>/: snapshot, then deltas; client messages
+    routing.py           the WebSocket URL patterns
+    access.py            who may do what: a request's user and session -> an Actor and its role
+    views.py             the cluster view and state.json, describe, the node, pod, clock, load
+                         and reset controls, the console
+    classroom_views.py   sign-up, classrooms, the dashboard and its controls, joining, the projector
+    kubectl_api.py       the kubectl subset over the service layer (console, manage.py kubectl)
+    urls.py              the app's URLs, the editor's (workloads.views) included
+    apps.py              SQLite in WAL mode, and the WAL checkpointer ``up`` runs
+    management/commands/ up, reconcile, create_cluster, kubectl, simulate
+
+The protocol, the DOM hooks and the processes are described in the README.
+"""

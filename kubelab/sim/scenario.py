@@ -1,8 +1,28 @@
 """Scenario files: a cluster's nodes and timed steps, for lessons and headless runs.
 
-The format is fixed by DESIGN.md §5.1. ``load_scenario`` checks the whole file first and
-names the step and field of any mistake; ``run_scenario`` plays it on a fresh ClusterState
-and ``summary`` prints the final state as ``simulate --format json`` promises.
+A scenario is one YAML mapping (README, "Scenario files"); lessons, scripts and tests rely on
+its shape, so keep it stable:
+
+* ``name``, ``description`` (optional text) and ``seed`` (default 0: the same seed replays the
+  same run);
+* ``nodes``: ``{name, cpu, memory, pods, labels, taints, role}`` each (4 CPU, 8Gi, 110 pods unless
+  given; ``role: control-plane``); without it, ``DEFAULT_NODES``: a tainted ``control-plane`` and
+  ``worker-1`` to ``worker-3``;
+* ``steps``: each an ``at`` (a duration: ``90``, ``90s``, ``5m``, ``1m30s``) and exactly one of
+  ``STEP_KINDS`` — ``apply`` (YAML text, as ``kubectl apply -f``), ``node`` ({name, action} with
+  an action of ``NODE_ACTIONS``; ``add`` takes a node's size, ``drain`` takes ``force``),
+  ``scale`` ({deployment, replicas}), ``set-image`` ({deployment, container, image}), ``delete``
+  ({kind, name}), ``rollout-undo`` ({deployment, to-revision}), ``load`` ({service or ingress,
+  rps, profile, peak, duration; host and path for an ingress}); all but ``apply`` and ``node``
+  take a ``namespace`` (default ``default``);
+* ``until``: where a headless run stops (default: 300 s after the last step).
+
+``load_scenario`` checks the whole file first and names the step and field of any mistake;
+``run_scenario`` plays it on a fresh ClusterState and ``summary`` is the final state that
+``manage.py simulate --format json`` prints: ``name``, ``time`` and lists of ``nodes``,
+``pods``, ``deployments``, ``replicasets``, ``services`` and ``events`` with the fields the
+README lists, statuses in kubectl v1.34's words. In a live cluster the service layer runs the
+0 s steps at creation and ``lesson`` schedules the rest on the simulated clock.
 """
 
 from __future__ import annotations

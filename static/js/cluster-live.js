@@ -1,4 +1,4 @@
-// The live model of one cluster: a snapshot, then deltas applied in seq order (DESIGN.md §5.3).
+// The live model of one cluster: a snapshot, then deltas in seq order (README, "Live updates").
 // A gap in seq asks the server for a fresh snapshot; a dropped socket reconnects with back-off
 // and starts again from a snapshot, as Zulip clients do.
 

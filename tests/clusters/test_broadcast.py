@@ -3,8 +3,9 @@
 The fast path writes to a socket only when nothing is queued before it; a browser that stops
 reading fills its socket, and what follows must wait in Twisted's buffer, in order. Checked end to
 end: every socket, the slow one included, gets consecutive seqs and ends up with exactly the
-objects a fresh snapshot has (DESIGN.md §5.3). With Linux's default socket buffers a stalled
-socket takes in ~1.5 MB before writes to it fall short; the stalled browser here is sent ~3 MB.
+objects a fresh snapshot has (README, "Live updates (WebSocket protocol)"). With Linux's default
+socket buffers a stalled socket takes in ~1.5 MB before writes to it fall short; the stalled
+browser here is sent ~3 MB.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def simulate(
 
 
 def test_json_output_has_the_documented_shape():
-    """--format json prints time, nodes, pods, deployments, replicasets, services, events (DESIGN §5.1)."""
+    """--format json prints time, nodes, pods, deployments, replicasets, services, events (README, "Scenario files")."""
     r = simulate(str(SCENARIOS / "node-failure.yaml"), "--until", "420s", "--format", "json")
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
