@@ -148,18 +148,18 @@ def register(kind: Kind) -> Kind:
     """Add a kind; its class gets its identity (kind, apiVersion, scope) from the entry."""
     if kind.kind in _REGISTRY:
         raise ValueError(f"kind {kind.kind} registered twice")
+    names = {kind.plural, kind.singular, kind.kind.lower(), *kind.short_names}
+    if kind.group:
+        names |= {f"{kind.plural}.{kind.group}", f"{kind.singular}.{kind.group}"}
+    for n in sorted(names):
+        if n in _NAMES:
+            raise ValueError(f"resource name {n} claimed by {_NAMES[n]} and {kind.kind}")
     _REGISTRY[kind.kind] = kind
+    _NAMES.update(dict.fromkeys(names, kind.kind))
     if kind.cls is not None:
         kind.cls.kind = kind.kind
         kind.cls.api_version = kind.api_version
         kind.cls.namespaced = kind.namespaced
-    names = {kind.plural, kind.singular, kind.kind.lower(), *kind.short_names}
-    if kind.group:
-        names |= {f"{kind.plural}.{kind.group}", f"{kind.singular}.{kind.group}"}
-    for n in names:
-        if _NAMES.get(n, kind.kind) != kind.kind:
-            raise ValueError(f"resource name {n} claimed by {_NAMES[n]} and {kind.kind}")
-        _NAMES[n] = kind.kind
     return kind
 
 
