@@ -8,24 +8,20 @@ all-or-nothing, and every error still reads as kubectl's).
 from __future__ import annotations
 
 import copy
-import ipaddress
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from kubelab.sim import kinds
-from kubelab.sim.kinds import Deployment, Namespace, Pod, ReplicaSet, Service
 from kubelab.sim.objects import KObject
 from kubelab.sim.quantity import QUANTITY_ERROR
 from kubelab.sim.state import ClusterState
 
 from . import ApiError, quota
-from .admission import admit_pod
 from .authz import authorize
 from .manifests import Document, load_documents
 from .validation import (
-    FieldError,
     invalid_error,
     quantity_fields_ok,
     schema_problems,
@@ -34,8 +30,6 @@ from .validation import (
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_REPLICAS = 1000  # per workload
-SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
-RESERVED_IPS = {"10.96.0.1", "10.96.0.10"}  # the kubernetes Service and cluster DNS
 
 
 @dataclass
@@ -252,11 +246,12 @@ def plan(
                 qpath,
                 400,
             )
-        ns = "" if kind == "Namespace" else str(meta.get("namespace") or namespace)
-        errors = semantic_errors(data, kinds.get(kind), max_replicas=max_replicas)
+        entry = kinds.get(kind)
+        ns = str(meta.get("namespace") or namespace) if entry.namespaced else ""
+        errors = semantic_errors(data, entry, max_replicas=max_replicas)
         if errors:
             raise _located(doc, invalid_error(kind, name, errors), errors[0].path, 422)
-        if kind != "Namespace" and ns not in state.namespaces and ns not in new_namespaces:
+        if entry.namespaced and ns not in state.namespaces and ns not in new_namespaces:
             raise _located(
                 doc,
                 f'Error from server (NotFound): {verb} "{filename}": namespaces "{ns}" not found',
@@ -281,26 +276,9 @@ def plan(
         }
         last_applied = json.dumps(doc.data, separators=(",", ":"), sort_keys=True) + "\n"
         if existing is None:
-            klass = manifest["annotations"].get("kubernetes.io/ingress.class")
-            if kind == "Ingress" and klass is not None and "ingressClassName" in manifest["spec"]:
-                # ValidateIngressCreate: the legacy annotation and the field, not both.
-                raise _located(
-                    doc,
-                    invalid_error(
-                        kind,
-                        name,
-                        [
-                            FieldError(
-                                "annotations.kubernetes.io/ingress.class",
-                                "Invalid value",
-                                klass,
-                                "can not be set when the class field is also set",
-                            )
-                        ],
-                    ),
-                    "metadata.annotations",
-                    422,
-                )
+            errors = entry.validate_create(manifest) if entry.validate_create else []
+            if errors:
+                raise _located(doc, invalid_error(kind, name, errors), "metadata.annotations", 422)
             merged = copy.deepcopy(manifest)
             merged["annotations"][LAST_APPLIED] = last_applied
             full = {"kind": kind, "metadata": {"name": name}, "spec": merged["spec"]}
@@ -332,9 +310,8 @@ def plan(
         merged = three_way(_strip_defaults_view(existing), last_view, manifest)
         merged["annotations"][LAST_APPLIED] = last_applied
         full = {"kind": kind, "metadata": {"name": name}, "spec": merged["spec"]}
-        if kind == "Service" and merged["spec"].get("type", "ClusterIP") == "ClusterIP":
-            for p in merged["spec"].get("ports") or []:
-                p.pop("nodePort", None)
+        if entry.prepare_update is not None:
+            entry.prepare_update(merged["spec"])
         _default(kind, full)
         merged["spec"] = full.get("spec", {})
         check = {
@@ -343,9 +320,9 @@ def plan(
             "metadata": {"name": name, "labels": merged["labels"]},
             "spec": merged["spec"],
         }
-        errors = semantic_errors(
-            check, kinds.get(kind), max_replicas=max_replicas
-        ) + immutable_errors(existing, merged["spec"])
+        errors = semantic_errors(check, entry, max_replicas=max_replicas)
+        if entry.validate_update is not None:
+            errors += entry.validate_update(existing, merged["spec"])
         if errors:
             raise _located(doc, invalid_error(kind, name, errors), errors[0].path, 422)
         same = (
@@ -359,138 +336,15 @@ def plan(
     return changes
 
 
-def immutable_errors(existing: KObject, spec: dict[str, Any]) -> list[FieldError]:
-    errs: list[FieldError] = []
-    if isinstance(existing, Deployment | ReplicaSet):
-        if spec.get("selector") != existing.spec.get("selector"):
-            errs.append(
-                FieldError(
-                    "spec.selector", "Invalid value", spec.get("selector"), "field is immutable"
-                )
-            )
-    elif isinstance(existing, Service):
-        old_ip = existing.spec.get("clusterIP")
-        if spec.get("clusterIP") not in (None, old_ip):
-            errs.append(
-                FieldError(
-                    "spec.clusterIP", "Invalid value", spec.get("clusterIP"), "field is immutable"
-                )
-            )
-    elif isinstance(existing, Pod):
-        a, b = copy.deepcopy(existing.spec), copy.deepcopy(spec)
-        for s in (a, b):
-            for c in s.get("containers") or []:
-                c.pop("image", None)
-            for c in s.get("initContainers") or []:
-                c.pop("image", None)
-            s.pop("activeDeadlineSeconds", None)
-            s.pop("tolerations", None)
-            s.pop("nodeName", None)
-            for k in ("priority", "enableServiceLinks", "preemptionPolicy"):
-                s.pop(k, None)
-        if a != b:
-            errs.append(
-                FieldError(
-                    "spec",
-                    "Forbidden",
-                    detail="pod updates may not change fields other than `spec.containers[*].image`,"
-                    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
-                    "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
-                )
-            )
-    return errs
-
-
-def allocate_cluster_ip(state: ClusterState) -> str:
-    used = {s.spec.get("clusterIP") for s in state.services.values()} | RESERVED_IPS
-    size = SERVICE_CIDR.num_addresses
-    for _ in range(1000):
-        ip = str(SERVICE_CIDR.network_address + state.rng.randrange(2, size - 1))
-        if ip not in used:
-            return ip
-    raise ApiError(
-        "Error from server (InternalError): failed to allocate a serviceIP: range is full", code=500
-    )
-
-
-def allocate_node_ports(state: ClusterState, change: Change) -> None:
-    spec = change.data["spec"]
-    if spec.get("type") not in ("NodePort", "LoadBalancer"):
-        return
-    used = {
-        int(p["nodePort"])
-        for s in state.services.values()
-        if s.key != (change.namespace, change.name)
-        for p in s.spec.get("ports") or []
-        if p.get("nodePort")
-    }
-    for i, p in enumerate(spec.get("ports") or []):
-        if p.get("nodePort"):
-            if int(p["nodePort"]) in used:
-                raise _located(
-                    change.doc,
-                    invalid_error(
-                        "Service",
-                        change.name,
-                        [
-                            FieldError(
-                                f"spec.ports[{i}].nodePort",
-                                "Invalid value",
-                                p["nodePort"],
-                                "provided port is already allocated",
-                            )
-                        ],
-                    ),
-                    f"spec.ports[{i}].nodePort",
-                    422,
-                )
-            used.add(int(p["nodePort"]))
-            continue
-        for _ in range(5000):
-            port = state.rng.randrange(30000, 32768)
-            if port not in used:
-                p["nodePort"] = port
-                used.add(port)
-                break
-
-
 def commit(state: ClusterState, changes: list[Change], filename: str = "STDIN") -> list[str]:
     """Write planned changes into the state; returns kubectl's lines."""
     for ch in changes:
-        if ch.kind == "Service":
-            spec = ch.data["spec"]
-            if ch.existing is None:
-                ip = spec.get("clusterIP")
-                if ip and ip != "None":
-                    try:
-                        ok = ipaddress.ip_address(ip) in SERVICE_CIDR
-                    except ValueError:
-                        ok = False
-                    taken = any(s.spec.get("clusterIP") == ip for s in state.services.values())
-                    if not ok or taken:
-                        why = (
-                            f"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {SERVICE_CIDR}"
-                            if not ok
-                            else "provided IP is already allocated"
-                        )
-                        raise _located(
-                            ch.doc,
-                            invalid_error(
-                                "Service",
-                                ch.name,
-                                [
-                                    FieldError(
-                                        "spec.clusterIP",
-                                        "Invalid value",
-                                        ip,
-                                        f"failed to allocate IP {ip}: {why}",
-                                    )
-                                ],
-                            ),
-                            "spec.clusterIP",
-                            422,
-                        )
-            allocate_node_ports(state, ch)
+        allocate = kinds.get(ch.kind).allocate
+        if allocate is not None:
+            try:
+                allocate(state, ch.namespace, ch.name, ch.data["spec"], ch.existing)
+            except ApiError as e:
+                raise _located(ch.doc, e.message, e.field, e.code) from None
     for ch in changes:
         if ch.action != "unchanged":
             try:
@@ -549,31 +403,10 @@ def _create(state: ClusterState, ch: Change, filename: str = "STDIN") -> None:
         annotations=ch.data["annotations"],
         spec=spec,
     )
-    if isinstance(obj, Service):
-        if not spec.get("clusterIP") and spec.get("type") != "ExternalName":
-            spec["clusterIP"] = allocate_cluster_ip(state)
-        spec["clusterIPs"] = (
-            [spec["clusterIP"]]
-            if spec.get("clusterIP") and spec["clusterIP"] != "None"
-            else spec.get("clusterIPs", [])
-        )
-        spec.setdefault("ipFamilies", ["IPv4"])
-        spec.setdefault("ipFamilyPolicy", "SingleStack")
-        obj.status = {"loadBalancer": {}}
-    elif isinstance(obj, Pod):
-        admit_pod(spec)
-        obj.after_load()
-        obj.status = {"phase": "Pending", "qosClass": _qos(spec)}
-    elif isinstance(obj, Namespace):
-        obj.status = {"phase": "Active"}
-        obj.labels.setdefault("kubernetes.io/metadata.name", obj.name)
+    prepare = kinds.get(ch.kind).prepare_create
+    if prepare is not None:
+        prepare(state, obj)
     state.add(obj)
-
-
-def _qos(spec: dict[str, Any]) -> str:
-    from kubelab.sim.controllers.replicaset import qos_class
-
-    return qos_class(spec)
 
 
 def _update(state: ClusterState, ch: Change) -> None:
@@ -584,11 +417,9 @@ def _update(state: ClusterState, ch: Change) -> None:
     obj.annotations = ch.data["annotations"]
     if spec_changed:
         obj.spec = ch.data["spec"]
-        if isinstance(obj, Deployment | ReplicaSet):
+        if obj.has_generation:
             obj.generation += 1
-        if isinstance(obj, Pod):
-            obj.after_load()
-            state.enqueue("kubelet", obj.key)
+        obj.after_load()
     state.touch(obj)
 
 

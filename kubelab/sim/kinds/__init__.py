@@ -81,6 +81,15 @@ class Kind:
     # The API server's defaulting (of a whole object dict) and validation (field errors).
     default: Callable[[dict[str, Any]], None] | None = None
     validate: Callable[..., None] | None = None
+    # The registry strategy (pkg/registry/<group>/<kind>/strategy.go): checks only on create
+    # (of the manifest's labels, annotations, spec), what may not change on update, a spec
+    # made ready for an update, what create sets (status, admission), and the allocators
+    # (a Service's IPs and node ports) run for every change before anything is written.
+    validate_create: Callable[[dict[str, Any]], list[Any]] | None = None
+    validate_update: Callable[[Any, dict[str, Any]], list[Any]] | None = None
+    prepare_update: Callable[[dict[str, Any]], None] | None = None
+    prepare_create: Callable[[ClusterState, Any], None] | None = None
+    allocate: Callable[[ClusterState, str, str, dict[str, Any], Any], None] | None = None
     name_rule: str = "subdomain"  # subdomain | label | dns1035: how metadata.name is checked
     # Whether `kubectl apply` may create and change it here; if not, what to say instead.
     applicable: bool = True

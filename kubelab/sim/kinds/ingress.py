@@ -64,6 +64,21 @@ def _enqueue(state: Any, g: Ingress) -> None:
     state.queues["lb"][("ingress", g.namespace, g.name)] = None
 
 
+def _validate_create(manifest: dict[str, Any]) -> list[validation.FieldError]:
+    """ValidateIngressCreate: the legacy class annotation and the class field, not both."""
+    klass = (manifest.get("annotations") or {}).get("kubernetes.io/ingress.class")
+    if klass is None or "ingressClassName" not in (manifest.get("spec") or {}):
+        return []
+    return [
+        validation.FieldError(
+            "annotations.kubernetes.io/ingress.class",
+            "Invalid value",
+            klass,
+            "can not be set when the class field is also set",
+        )
+    ]
+
+
 def _validate(errs: validation.Errors, data: dict[str, Any], max_replicas: int) -> None:
     validation.validate_ingress(errs, data.get("spec") or {})
 
@@ -96,5 +111,6 @@ KIND = register(
         feeds=("lb",),
         enqueue=_enqueue,
         validate=_validate,
+        validate_create=_validate_create,
     )
 )

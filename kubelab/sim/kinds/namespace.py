@@ -18,6 +18,12 @@ def _row(ns: Namespace, now: float) -> list[str]:
     return [ns.name, ns.status.get("phase", "Active"), printers.age(ns, now)]
 
 
+def _prepare_create(state: Any, ns: Namespace) -> None:
+    """namespaceStrategy.PrepareForCreate and the NamespaceLifecycle label."""
+    ns.status = {"phase": "Active"}
+    ns.labels.setdefault("kubernetes.io/metadata.name", ns.name)
+
+
 def _view(ns: Namespace, now: float) -> dict[str, Any]:
     return {"phase": ns.status.get("phase", "Active")}
 
@@ -44,5 +50,6 @@ KIND = register(
         describe=printers.describe_namespace,
         view=_view,
         name_rule="label",
+        prepare_create=_prepare_create,
     )
 )

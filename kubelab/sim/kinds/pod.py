@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from kubelab.sim import printers
 from kubelab.sim.apiserver import defaults, validation
+from kubelab.sim.apiserver.admission import admit_pod
 from kubelab.sim.objects import DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, KObject
 from kubelab.sim.quantity import int_value, milli_value
 
@@ -202,6 +204,41 @@ def _on_remove(state: Any, p: Pod) -> None:
     state.sched_gen += 1
 
 
+def _prepare_create(state: Any, p: Pod) -> None:
+    """Admission (DefaultTolerationSeconds …) and podStrategy.PrepareForCreate: Pending, QoS."""
+    from kubelab.sim.controllers.replicaset import qos_class
+
+    admit_pod(p.spec)
+    p.after_load()
+    p.status = {"phase": "Pending", "qosClass": qos_class(p.spec)}
+
+
+POD_UPDATE_FORBIDDEN = (
+    "pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions "
+    "to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it "
+    "was previously negative)"
+)
+
+
+def _validate_update(existing: Pod, spec: dict[str, Any]) -> list[validation.FieldError]:
+    """ValidatePodUpdate: only images, activeDeadlineSeconds and tolerations may change."""
+    a, b = copy.deepcopy(existing.spec), copy.deepcopy(spec)
+    for s in (a, b):
+        for c in s.get("containers") or []:
+            c.pop("image", None)
+        for c in s.get("initContainers") or []:
+            c.pop("image", None)
+        s.pop("activeDeadlineSeconds", None)
+        s.pop("tolerations", None)
+        s.pop("nodeName", None)
+        for k in ("priority", "enableServiceLinks", "preemptionPolicy"):
+            s.pop(k, None)
+    if a == b:
+        return []
+    return [validation.FieldError("spec", "Forbidden", detail=POD_UPDATE_FORBIDDEN)]
+
+
 def _validate(errs: validation.Errors, data: dict[str, Any], max_replicas: int) -> None:
     validation.validate_pod_spec(errs, data.get("spec") or {}, "spec", for_template=False)
 
@@ -239,5 +276,7 @@ KIND = register(
         on_remove=_on_remove,
         default=defaults.default_pod_spec,
         validate=_validate,
+        validate_update=_validate_update,
+        prepare_create=_prepare_create,
     )
 )

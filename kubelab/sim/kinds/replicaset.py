@@ -13,6 +13,7 @@ from .workload import (
     WIDE_COLUMNS,
     collect_dependents,
     template_images,
+    validate_update,
     validate_workload,
     workload_wide,
 )
@@ -107,5 +108,6 @@ KIND = register(
         on_remove=collect_dependents,
         default=defaults.default_replicaset,
         validate=validate_workload,
+        validate_update=validate_update,
     )
 )

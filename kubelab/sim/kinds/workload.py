@@ -37,6 +37,17 @@ def validate_workload(errs: validation.Errors, data: dict[str, Any], max_replica
     validation.validate_workload(errs, data, data.get("kind", ""), max_replicas)
 
 
+def validate_update(existing: KObject, spec: dict[str, Any]) -> list[validation.FieldError]:
+    """ValidateDeploymentUpdate / ValidateReplicaSetUpdate: apps/v1 selectors are immutable."""
+    if spec.get("selector") == existing.spec.get("selector"):
+        return []
+    return [
+        validation.FieldError(
+            "spec.selector", "Invalid value", spec.get("selector"), "field is immutable"
+        )
+    ]
+
+
 def collect_dependents(state: Any, owner: KObject) -> None:
     """The garbage collector looks for what the removed owner owned; its admitted template goes."""
     state.queues["gc"][owner.uid] = None
