@@ -1,6 +1,6 @@
 """Classrooms: instructors sign in and create them, students join with a code, the projector watches.
 
-Views translate HTTP to the service layer (clusters/services.py), which checks every Actor again.
+Views translate HTTP to the service layer (the package clusters/services/), which checks every Actor again.
 """
 
 from __future__ import annotations

@@ -3,13 +3,13 @@
 The consumer only translates: it joins the cluster's group before reading the snapshot, so
 no delta can fall between the two; deltas already contained in the snapshot (seq ≤ the
 snapshot's) are dropped. Every delta is forwarded as the text the service serialised once.
-Clients may send ``{"type": "snapshot"}`` (after seeing a gap in seq), ``{"type": "ping"}``, or
-an instructor's action ``{"type": "action", "action": "node", "node": "worker-2", "verb": "fail"}``
-/ ``{"type": "action", "action": "clock", "verb": "pause"}``; anything else closes the socket
-with code 4400, more than 64 KiB with 4413 (as HTTP's 413; Autobahn lets an application close
-only with 1000 or 3000–4999, so RFC 6455's 1009 would end in a 1011). The socket's Actor comes from the session (like the
-pages'): a visitor who may not see the cluster is closed with 4403, and an action from anyone but
-the instructor is answered ``{"type": "refused", …}``, logged, and the socket closed with 4403.
+A client may send only what the page sends, ``{"type": "snapshot"}`` (after seeing a gap in seq);
+anything else closes the socket with code 4400 (a message of an unknown type, such as
+``{"type": "ping"}`` or ``{"type": "action"}``, is logged), more than 64 KiB with 4413 (as
+HTTP's 413; Autobahn lets an application close only with 1000 or 3000–4999, so RFC 6455's 1009
+would end in a 1011). The socket changes nothing: the instructor's node and clock controls are
+HTTP requests (``clusters.views``). The socket's Actor comes from the session (like the pages'):
+a visitor who may not see the cluster is closed with 4403.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from kubelab.broadcast import SCOPE_KEY as SOCKET
-from kubelab.sim.apiserver import ApiError
 
 from . import access, services
-from .access import Actor, Forbidden
+from .access import Actor
 from .events import anonymised_group, cluster_group
 from .models import Cluster
 
@@ -36,7 +35,7 @@ CLOSE_BAD_MESSAGE = 4400
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_BIG = 4413
-ALLOWED_KEYS = {"type", "seq", "action", "node", "verb"}
+ALLOWED_KEYS = {"type", "seq"}
 
 
 class ClusterConsumer(AsyncWebsocketConsumer):
@@ -93,10 +92,6 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         kind = message.get("type")
         if kind == "snapshot":
             await self._send_snapshot()
-        elif kind == "ping":
-            await self.send(text_data=json.dumps({"type": "pong", "seq": self.seq}))
-        elif kind == "action":
-            await self._action(message)
         else:
             log.warning("websocket %s sent an unknown message type %r", self.channel_name, kind)
             await self.close(code=CLOSE_BAD_MESSAGE)
@@ -144,56 +139,6 @@ class ClusterConsumer(AsyncWebsocketConsumer):
 
     async def cluster_gone(self, event: dict[str, Any]) -> None:
         await self.close(code=CLOSE_NOT_FOUND)
-
-    async def _action(self, message: dict[str, Any]) -> None:
-        """An instructor's node or clock action over the socket; anyone else is refused."""
-        if not self.actor.can_operate:
-            log.warning(
-                "websocket %s: %s (%s) sent an instructor action %r; refused",
-                self.channel_name,
-                self.actor.user,
-                self.actor.role,
-                {k: message.get(k) for k in ("action", "node", "verb")},
-            )
-            await self.send(
-                text_data=json.dumps(
-                    {
-                        "type": "refused",
-                        "status": 403,
-                        "message": "forbidden: only the instructor can do that",
-                    }
-                )
-            )
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        what, verb, node = message.get("action"), message.get("verb"), message.get("node")
-        if not isinstance(verb, str) or (node is not None and not isinstance(node, str)):
-            await self.close(code=CLOSE_BAD_MESSAGE)
-            return
-        try:
-            if what == "node" and node:
-                lines = await database_sync_to_async(services.node_action)(
-                    cluster_id=self.cluster_id, node=node, action=verb, actor=self.actor
-                )
-            elif what == "clock" and verb in ("pause", "resume"):
-                await database_sync_to_async(services.clock_set)(
-                    cluster_id=self.cluster_id, paused=verb == "pause", actor=self.actor
-                )
-                lines = ["paused" if verb == "pause" else "resumed"]
-            elif what == "clock" and verb in ("step", "skip"):
-                await database_sync_to_async(services.clock_advance)(
-                    cluster_id=self.cluster_id, mode=verb, actor=self.actor
-                )
-                lines = [verb]
-            else:
-                await self.close(code=CLOSE_BAD_MESSAGE)
-                return
-        except (ApiError, services.ServiceError, Forbidden) as e:
-            await self.send(text_data=json.dumps({"type": "result", "ok": False, "output": str(e)}))
-            return
-        await self.send(
-            text_data=json.dumps({"type": "result", "ok": True, "output": "\n".join(lines)})
-        )
 
     # ----- helpers -------------------------------------------------------------------------------------
     async def _send_snapshot(self) -> None:

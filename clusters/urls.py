@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from django.urls import path
 
-from workloads import views as workload_views
-
 from . import classroom_views as cv
 from . import views
 
@@ -46,7 +44,6 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/reset/", views.cluster_reset, name="reset"),
     path("c/<slug:slug>/console/", views.console, name="console"),
-    path("c/<slug:slug>/apply/", workload_views.apply_page, name="apply"),
-    path("c/<slug:slug>/apply/preview/", workload_views.apply_preview, name="apply-preview"),
-    path("c/<slug:slug>/apply/delete/", workload_views.delete_manifests, name="apply-delete"),
+    # The YAML editor's pages (c/<slug>/apply/…) are in workloads/urls.py: workloads imports
+    # clusters, never the other way round.
 ]

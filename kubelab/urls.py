@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("clusters.urls")),
+    path("", include("workloads.urls")),  # after clusters.urls: the order the paths had there
 ]

@@ -19,8 +19,8 @@ def _fresh_state_cache():  # noqa: ANN202
     """Each test starts without cached cluster states (a flushed database reuses primary keys)."""
     yield
     try:
-        from clusters import services
+        from clusters.services import session
     except Exception:  # engine tests run without Django apps loaded
         return
-    with services._cache_lock:
-        services._cache.clear()
+    with session._cache_lock:
+        session._cache.clear()

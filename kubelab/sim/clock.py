@@ -1,8 +1,9 @@
 """Simulated time: each cluster has its own clock with a speed, pause and step.
 
-The clock never reads the wall clock: a driver (the reconcile worker, the headless
-runner, a test) tells it how much wall time passed, and it turns that into simulated
-seconds. "Skip" asks the control loop to jump to the next timer.
+The clock never reads the wall clock: its driver decides the simulated time to reach (the
+service layer from the cluster row's anchors, ``Cluster.sim_now``; the headless runner from the
+scenario; a test) and the control loop advances the clock to it. "Skip" asks the control loop to
+jump to the next timer.
 """
 
 from __future__ import annotations
@@ -19,17 +20,6 @@ class Clock:
     time: float = 0.0
     speed: float = 1.0
     paused: bool = False
-
-    def advance_for(self, wall_seconds: float) -> float:
-        """The simulated time reached after ``wall_seconds`` of wall time (not applied)."""
-        if self.paused:
-            return self.time
-        return self.time + wall_seconds * self.speed
-
-    def set_speed(self, speed: float) -> None:
-        if not MIN_SPEED <= speed <= MAX_SPEED:
-            raise ValueError(f"speed must be between {MIN_SPEED:g}x and {MAX_SPEED:g}x")
-        self.speed = speed
 
     def to_json(self) -> dict[str, Any]:
         return {"time": self.time, "speed": self.speed, "paused": self.paused}

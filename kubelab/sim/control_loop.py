@@ -1,14 +1,15 @@
-"""One tick of a cluster: advance the clock, run every component in order, collect the delta.
+"""One tick of a cluster: advance the clock, running every component in order at each timer.
 
 Inside a tick, time moves from timer to timer (a discrete-event simulation), so an image
 pull that takes 2.6 s finishes at 2.6 s whatever the tick length or the speed: a tick at 60×
-covers 15 simulated seconds and every step in them happens at its own moment.
+covers 15 simulated seconds and every step in them happens at its own moment. What changed stays
+on the state (``changed``, ``removed``, ``new_events``) for the caller: the service layer saves it
+and sends the browsers their delta (``clusters.wire``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from . import kubelet, lesson, scheduler, traffic
 from .controllers import (
@@ -81,32 +82,3 @@ def skip_to_next(state: ClusterState, limit: float = 3600.0) -> float | None:
     target = min(max(nt, state.now), state.now + limit)
     advance(state, target)
     return target
-
-
-def tick(state: ClusterState, target: float) -> dict[str, Any]:
-    """Advance to ``target`` and return the delta of what changed (then forget it)."""
-    advance(state, target)
-    return collect_delta(state)
-
-
-def collect_delta(state: ClusterState) -> dict[str, Any]:
-    upserts = [obj.to_json() for obj in state.changed.values()]
-    deletes = [
-        {"kind": k, "key": list(key) if isinstance(key, tuple) else key}
-        for (k, key) in state.removed
-    ]
-    events = [e.to_json() for e in state.new_events.values()]
-    delta = {
-        "time": state.now,
-        "upserts": upserts,
-        "deletes": deletes,
-        "events": events,
-        "activity": sorted(state.activity),
-        "binds": list(state.binds),
-    }
-    state.reset_changes()
-    return delta
-
-
-def delta_is_empty(delta: dict[str, Any]) -> bool:
-    return not (delta["upserts"] or delta["deletes"] or delta["events"])

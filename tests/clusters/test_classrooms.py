@@ -325,59 +325,55 @@ def ws_for(client: Client, slug: str) -> WebsocketCommunicator:
 
 
 def test_websocket_roles(classes, caplog):
+    """Who may open the socket; and an instructor's action sent over it closes it, whoever sends it
+    (the instructor too: the socket has no actions, the controls are HTTP, see the matrix above)."""
     a, b = classes
     cs = clients(a, b)
     slug = a.cluster.slug
+    forged = (
+        {"type": "action", "action": "node", "node": "worker-1", "verb": "fail"},
+        {"type": "action"},  # well formed, of a type the socket does not know: logged
+    )
 
     async def scenario() -> dict[str, Any]:
         seen: dict[str, Any] = {}
         for role in ROLES:
-            ws = ws_for(cs[role], slug)
-            connected, code = await ws.connect()
-            if not connected:
-                seen[role] = ("refused", code)
-                continue
-            first = await ws.receive_output(timeout=5)
-            if first["type"] == "websocket.close":
-                seen[role] = ("closed", first.get("code"))
-                continue
-            snap = json.loads(first["text"])
-            assert snap["type"] == "snapshot"
-            await ws.send_to(
-                text_data=json.dumps(
-                    {"type": "action", "action": "node", "node": "worker-1", "verb": "fail"}
-                )
-            )
-            answer = await ws.receive_output(timeout=5)
-            while (
-                answer["type"] == "websocket.send" and json.loads(answer["text"])["type"] == "delta"
-            ):
+            for message in forged:
+                ws = ws_for(cs[role], slug)
+                connected, code = await ws.connect()
+                if not connected:
+                    seen[role] = ("refused", code)
+                    break
+                first = await ws.receive_output(timeout=5)
+                if first["type"] == "websocket.close":
+                    seen[role] = ("closed", first.get("code"))
+                    break
+                assert json.loads(first["text"])["type"] == "snapshot"
+                await ws.send_to(text_data=json.dumps(message))
                 answer = await ws.receive_output(timeout=5)
-            if answer["type"] == "websocket.send":
-                msg = json.loads(answer["text"])
-                if msg["type"] == "refused":
-                    closed = await ws.receive_output(timeout=5)
-                    seen[role] = ("action refused", closed.get("code"))
-                else:
-                    seen[role] = ("action", msg["ok"])
-            else:
-                seen[role] = ("closed", answer.get("code"))
-            await ws.disconnect()
+                while (
+                    answer["type"] == "websocket.send"
+                    and json.loads(answer["text"])["type"] == "delta"
+                ):
+                    answer = await ws.receive_output(timeout=5)
+                seen.setdefault(role, []).append((answer["type"], answer.get("code")))
+                await ws.disconnect()
         return seen
 
     with caplog.at_level(logging.WARNING, logger="clusters"):
         seen = async_to_sync(scenario)()
+    closed = [("websocket.close", 4400)] * len(forged)
     assert seen == {
-        "instructor": ("action", True),
-        "student": ("action refused", 4403),
+        "instructor": closed,
+        "student": closed,
         "other_student": ("refused", 4403),
         "other_instructor": ("refused", 4403),
-        "projector": ("action refused", 4403),
+        "projector": closed,
         "anonymous": ("refused", 4403),
     }
-    assert "sent an instructor action" in caplog.text
+    assert "sent an unknown message type 'action'" in caplog.text
     failed = state_of(a.cluster_id, lambda st: not st.nodes["worker-1"].kubelet_running)
-    assert failed  # only the instructor's action went through
+    assert not failed  # nothing went through the socket
 
 
 def test_removed_student_loses_access_and_their_namespace(classes):

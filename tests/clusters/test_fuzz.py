@@ -154,14 +154,9 @@ def test_forged_websocket_messages_close_cleanly_and_change_nothing(room, batch)
             await ws.send_to(text_data=text)
             out = await ws.receive_output(timeout=5)
             if out["type"] == "websocket.close":
-                assert out["code"] in (4400, 4403, 4413)
+                assert out["code"] in (4400, 4413)
                 break
-            kind = json.loads(out["text"])["type"]
-            assert kind in ("pong", "snapshot", "refused")
-            if kind == "refused":
-                out = await ws.receive_output(timeout=5)
-                assert out == {"type": "websocket.close", "code": 4403}
-                break
+            assert json.loads(out["text"])["type"] == "snapshot"  # the one message it answers
         await ws.disconnect()
 
     async_to_sync(talk)()

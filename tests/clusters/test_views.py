@@ -167,3 +167,26 @@ def test_clients_on_a_service_and_an_ingress(demo_cluster):
         r = c.post(url, data, **JSON)
         assert r.status_code == status and words in r.json()["output"], (url, data, r.json())
     assert services.cluster_query(demo_cluster.pk, loads, actor=OPERATOR) == before
+
+
+def test_editor_urls_keep_their_names_and_live_in_workloads():
+    """The editor's routes are workloads' own (workloads imports clusters, never the reverse)."""
+    import ast
+    from pathlib import Path
+
+    from django.urls import resolve, reverse
+
+    import clusters.urls
+
+    for name, path in (
+        ("apply", "/c/demo/apply/"),
+        ("apply-preview", "/c/demo/apply/preview/"),
+        ("apply-delete", "/c/demo/apply/delete/"),
+    ):
+        assert reverse(name, args=["demo"]) == path
+        assert resolve(path).func.__module__ == "workloads.views"
+    tree = ast.parse(Path(clusters.urls.__file__).read_text())
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert not [m for m in imported if m.split(".")[0] == "workloads"]
