@@ -1,4 +1,4 @@
-"""What browsers receive: compact views of objects, snapshots and deltas (DESIGN.md §5.3).
+"""What browsers receive: compact views of objects, snapshots and deltas (README, Live updates (WebSocket protocol)).
 
 kubectl's columns (STATUS, READY, RESTARTS) are computed here, once per change, so every
 browser shows exactly what kubectl would print without reimplementing ``printPod``.

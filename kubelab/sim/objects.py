@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 # apimachinery/pkg/util/rand: the alphabet of generated name suffixes (no vowels, no 0/1/3).
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
-# Scoring uses non-zero defaults for containers without requests (fidelity §1.5).
+# Scoring uses non-zero defaults for containers without requests (kube-scheduler
+# pkg/scheduler/util/pod_resources.go: DefaultMilliCPURequest, DefaultMemoryRequest, GetNonzeroRequests).
 DEFAULT_MILLI_CPU_REQUEST = 100
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
 

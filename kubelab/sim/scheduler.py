@@ -1,8 +1,9 @@
 """kube-scheduler: filter → score → bind, one pending pod at a time, in queue order.
 
 Filter plugins run in the default profile's order and the first one to reject a node
-decides that node's reason (fidelity §1.2). The FailedScheduling message is assembled
-like ``FitError.Error()`` (§1.4), with the v1.34 DRA and preemption text. Every attempt
+decides that node's reason (``RunFilterPlugins``, ``pkg/scheduler/framework/runtime/framework.go``).
+The FailedScheduling message is assembled like ``FitError.Error()``
+(``pkg/scheduler/framework/types.go``), with the v1.34 DRA and preemption text. Every attempt
 leaves a decision record: per node the rejecting plugin and reason, or its scores.
 """
 

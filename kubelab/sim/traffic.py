@@ -7,8 +7,8 @@ Services at 1,000 req/s cost the same as one at 1 req/s.
   ``steady``, ``ramp`` (from ``rps`` to ``peak`` over ``duration``) or ``spike`` (``peak`` for
   ``duration``, then back to ``rps``).
 * **kube-proxy (iptables mode)** sends each new connection to a uniformly random *ready*
-  endpoint: rule *i* of *n* matches with probability 1/(n−i), the last always (k8s-fidelity.md
-  §6). Here the same chain splits a second's connections: endpoint *i* gets
+  endpoint: rule *i* of *n* matches with probability 1/(n−i), the last always (``pkg/proxy/iptables/proxier.go``).
+  Here the same chain splits a second's connections: endpoint *i* gets
   Binomial(remaining, 1/(n−i)). A Service with no ready endpoint refuses every connection.
 * **A pod's service model** (KubeLab's own, not Kubernetes'): each request costs
   ``CPU_PER_REQUEST`` millicore-seconds, so a pod requesting 100m serves 100 req/s at 100% of

@@ -214,7 +214,7 @@ def test_pending_pods_wait_in_the_queue_grouped_by_reason(
         page, "document.querySelectorAll('[data-queue] [data-pod^=\"default/huge-\"]').length === 3"
     )
     expect(page.locator("[data-queue-count]")).to_have_text("3")
-    # kube-scheduler's message (k8s-fidelity.md §2): the same for all three, so shown once.
+    # kube-scheduler's message (FitError.Error(), pkg/scheduler/framework/types.go): the same for all three, so shown once.
     expect(queue.locator(".queue-item")).to_have_count(1)
     why = queue.locator(".why")
     expect(why).to_contain_text(re.compile(r"^0/\d nodes are available: .*Insufficient cpu"))

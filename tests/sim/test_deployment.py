@@ -1,4 +1,5 @@
-"""Deployment controller: the upstream test tables of fidelity §10 (cases 1–13), plus rollouts end to end."""
+"""Deployment controller: the upstream test tables (pkg/controller/deployment: util/deployment_util_test.go,
+rolling_test.go, sync_test.go), plus rollouts end to end."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def new_rs(
     return make_rs(state, d, "web-new", replicas, available, created, image="nginx:1.27")
 
 
-# ----- §10.1 ResolveFenceposts (deployment_util_test.go TestResolveFenceposts) ---------------------
+# ----- ResolveFenceposts (deployment/util/deployment_util_test.go TestResolveFenceposts) -----------
 @pytest.mark.parametrize(
     ("surge", "unavail", "desired", "expected"),
     [
@@ -91,18 +92,18 @@ def new_rs(
     ],
 )
 def test_resolve_fenceposts(surge, unavail, desired, expected):
-    """Surge rounds up, unavailable rounds down, and both zero forces unavailable to 1 (§3.2, §10.1)."""
+    """Surge rounds up, unavailable rounds down, and both zero forces unavailable to 1 (ResolveFenceposts)."""
     assert resolve_fenceposts(surge, unavail, desired) == expected
 
 
 @pytest.mark.parametrize("bad", ["oops", "urg"])
 def test_resolve_fenceposts_rejects_non_percent_strings(bad):
-    """A string that is not a percentage is an error (§10.1)."""
+    """A string that is not a percentage is an error (TestResolveFenceposts)."""
     with pytest.raises(FencepostError):
         resolve_fenceposts(bad, "25%", 10)
 
 
-# ----- §10.2 MaxUnavailable ------------------------------------------------------------------------
+# ----- MaxUnavailable (deployment_util_test.go TestMaxUnavailable) --------------------------------
 @pytest.mark.parametrize(
     ("replicas", "value", "strategy", "expected"),
     [
@@ -115,19 +116,19 @@ def test_resolve_fenceposts_rejects_non_percent_strings(bad):
     ],
 )
 def test_max_unavailable(replicas, value, strategy, expected):
-    """MaxUnavailable is capped at replicas and is 0 for Recreate or zero replicas (TestMaxUnavailable, §10.2)."""
+    """MaxUnavailable is capped at replicas and is 0 for Recreate or zero replicas (TestMaxUnavailable)."""
     state = ClusterState()
     d = make_deployment(state, replicas, 0, value, strategy)
     assert max_unavailable(d) == expected
 
 
-# ----- §10.3 NewRSNewReplicas ----------------------------------------------------------------------
+# ----- NewRSNewReplicas (deployment_util_test.go TestNewRSNewReplicas) ----------------------------
 @pytest.mark.parametrize(
     ("strategy", "desired", "new", "surge", "expected"),
     [("RollingUpdate", 1, 5, 1, 5), ("RollingUpdate", 6, 2, 10, 6), ("Recreate", 3, 1, 0, 3)],
 )
 def test_new_rs_new_replicas(strategy, desired, new, surge, expected):
-    """TestNewRSNewReplicas: maxUnavailable 1 and another RS holding 5 replicas (§10.3)."""
+    """TestNewRSNewReplicas: maxUnavailable 1 and another RS holding 5 replicas (deployment_util_test.go)."""
     state = ClusterState()
     d = make_deployment(state, desired, surge, 1, strategy)
     old = make_rs(state, d, "web-old", 5, 5, 0.0)
@@ -135,7 +136,7 @@ def test_new_rs_new_replicas(strategy, desired, new, surge, expected):
     assert new_rs_new_replicas(d, [old, n], n) == expected
 
 
-# ----- §10.4 reconcileNewReplicaSet ----------------------------------------------------------------
+# ----- reconcileNewReplicaSet (pkg/controller/deployment/rolling.go) -----------------------------
 @pytest.mark.parametrize(
     ("surge", "old_n", "new_n", "scale_expected", "expected"),
     [
@@ -147,7 +148,7 @@ def test_new_rs_new_replicas(strategy, desired, new, surge, expected):
     ],
 )
 def test_reconcile_new_replica_set(surge, old_n, new_n, scale_expected, expected):
-    """rolling_test.go TestDeploymentController_reconcileNewReplicaSet with D=10 (§10.4)."""
+    """rolling_test.go TestDeploymentController_reconcileNewReplicaSet with D=10."""
     state = ClusterState()
     d = make_deployment(state, 10, surge, 0 if surge else 1)
     old = make_rs(state, d, "web-old", old_n, old_n, 0.0)
@@ -157,13 +158,13 @@ def test_reconcile_new_replica_set(surge, old_n, new_n, scale_expected, expected
     assert n.replicas == expected
 
 
-# ----- §10.5 scaleDownOldReplicaSetsForRollingUpdate -----------------------------------------------
+# ----- scaleDownOldReplicaSetsForRollingUpdate (rolling.go) --------------------------------------
 @pytest.mark.parametrize(
     ("max_unavail", "ready", "old_n", "expected_old"),
     [(0, 10, 10, 9), (2, 10, 10, 8), (2, 8, 10, 10), (2, 1, 10, 10)],
 )
 def test_scale_down_old_for_rolling_update(max_unavail, ready, old_n, expected_old):
-    """TestDeploymentController_scaleDownOldReplicaSetsForRollingUpdate, D=10, maxSurge 0 (§10.5)."""
+    """TestDeploymentController_scaleDownOldReplicaSetsForRollingUpdate, D=10, maxSurge 0 (rolling_test.go)."""
     state = ClusterState()
     d = make_deployment(state, 10, 0, max_unavail)
     old = make_rs(state, d, "web-old", old_n, ready, 0.0)
@@ -171,9 +172,9 @@ def test_scale_down_old_for_rolling_update(max_unavail, ready, old_n, expected_o
     assert old.replicas == expected_old
 
 
-# ----- §10.6 reconcileOldReplicaSets ---------------------------------------------------------------
+# ----- reconcileOldReplicaSets (rolling.go; rolling_test.go) -------------------------------------
 def test_reconcile_old_cleans_unhealthy_then_scales_down():
-    """Old 10 (9 ready), new 0, maxUnavailable 2: one unhealthy pod cleaned plus one ready → 8 (§10.6)."""
+    """Old 10 (9 ready), new 0, maxUnavailable 2: one unhealthy pod cleaned plus one ready → 8 (TestDeploymentController_reconcileOldReplicaSets)."""
     state = ClusterState()
     d = make_deployment(state, 10, 0, 2)
     old = make_rs(state, d, "web-old", 10, 9, 0.0)
@@ -183,7 +184,7 @@ def test_reconcile_old_cleans_unhealthy_then_scales_down():
 
 
 def test_reconcile_old_blocked_by_unavailable_new_pods():
-    """Old 8 (8 ready) + new 2 (0 ready), maxUnavailable 2: no scale-down (§10.6)."""
+    """Old 8 (8 ready) + new 2 (0 ready), maxUnavailable 2: no scale-down (TestDeploymentController_reconcileOldReplicaSets)."""
     state = ClusterState()
     d = make_deployment(state, 10, 0, 2)
     old = make_rs(state, d, "web-old", 8, 8, 0.0)
@@ -192,12 +193,12 @@ def test_reconcile_old_blocked_by_unavailable_new_pods():
     assert old.replicas == 8
 
 
-# ----- §10.7 cleanupUnhealthyReplicas --------------------------------------------------------------
+# ----- cleanupUnhealthyReplicas (rolling.go) -----------------------------------------------------
 @pytest.mark.parametrize(
     ("limit", "ready", "removed"), [(1, 8, 1), (3, 8, 2), (0, 8, 0), (3, 10, 0)]
 )
 def test_cleanup_unhealthy_replicas(limit, ready, removed):
-    """TestDeploymentController_cleanupUnhealthyReplicas: old RS of 10 (§10.7)."""
+    """TestDeploymentController_cleanupUnhealthyReplicas: old RS of 10 (rolling_test.go)."""
     state = ClusterState()
     d = make_deployment(state, 10, 2, 2)
     old = make_rs(state, d, "web-old", 10, ready, 0.0)
@@ -205,7 +206,7 @@ def test_cleanup_unhealthy_replicas(limit, ready, removed):
     assert old.replicas == 10 - removed
 
 
-# ----- §10.10 proportional scaling (sync_test.go TestScale) ---------------------------------------
+# ----- proportional scaling (pkg/controller/deployment/sync_test.go TestScale) -------------------
 @pytest.mark.parametrize(
     ("old_d", "new_d", "surge", "sizes", "expected"),
     [
@@ -220,7 +221,7 @@ def test_cleanup_unhealthy_replicas(limit, ready, removed):
     ],
 )
 def test_proportional_scaling(old_d, new_d, surge, sizes, expected):
-    """Replicas added or removed mid-rollout are split by RS size (TestScale, fidelity §3.8/§10.10). Sizes newest first."""
+    """Replicas added or removed mid-rollout are split by RS size (sync_test.go TestScale). Sizes newest first."""
     state = ClusterState()
     d = make_deployment(state, old_d, surge, 0 if surge else 1)
     rss = []
@@ -238,13 +239,13 @@ def test_proportional_scaling(old_d, new_d, surge, sizes, expected):
     assert [rs.replicas for rs in rss] == expected
 
 
-# ----- §10.11 DeploymentComplete, §10.12 DeploymentProgressing, §10.13 DeploymentTimedOut ---------------
+# ----- DeploymentComplete, DeploymentProgressing, DeploymentTimedOut (deployment_util_test.go) -----
 @pytest.mark.parametrize(
     ("desired", "current", "updated", "available", "complete"),
     [(5, 5, 5, 4, False), (5, 5, 5, 5, True), (5, 5, 4, 5, False), (1, 2, 1, 1, False)],
 )
 def test_deployment_complete(desired, current, updated, available, complete):
-    """TestDeploymentComplete (§10.11)."""
+    """TestDeploymentComplete (deployment_util_test.go)."""
     state = ClusterState()
     d = make_deployment(state, desired, 1, 0)
     status = {
@@ -266,7 +267,7 @@ def test_deployment_complete(desired, current, updated, available, complete):
     ],
 )
 def test_deployment_progressing(old, new, progressing):
-    """TestDeploymentProgressing: (current, updated, ready, available) (§10.12)."""
+    """TestDeploymentProgressing: (current, updated, ready, available) (deployment_util_test.go)."""
     state = ClusterState()
     d = make_deployment(state, 10, 1, 0)
     keys = ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas")
@@ -279,7 +280,7 @@ def test_deployment_progressing(old, new, progressing):
 
 @pytest.mark.parametrize(("updated_at", "timed_out"), [(69.0, True), (71.0, False)])
 def test_deployment_timed_out(updated_at, timed_out):
-    """TestDeploymentTimedOut: deadline 10s, condition updated at 00:01:09 or 00:01:11, now 00:01:20 (§10.13)."""
+    """TestDeploymentTimedOut: deadline 10s, condition updated at 00:01:09 or 00:01:11, now 00:01:20 (deployment_util_test.go)."""
     state = ClusterState()
     d = make_deployment(state, 10, 1, 0)
     d.spec["progressDeadlineSeconds"] = 10
@@ -298,7 +299,7 @@ def test_deployment_timed_out(updated_at, timed_out):
 
 
 def test_no_deadline_never_times_out():
-    """progressDeadlineSeconds = MaxInt32 means no deadline (§10.13)."""
+    """progressDeadlineSeconds = MaxInt32 means no deadline (TestDeploymentTimedOut)."""
     state = ClusterState()
     d = make_deployment(state, 10, 1, 0)
     d.spec["progressDeadlineSeconds"] = 2**31 - 1
@@ -328,7 +329,7 @@ def rollout(state: ClusterState, image: str, until: float) -> list[str]:
 
 
 def test_rolling_update_one_at_a_time_with_zero_unavailable():
-    """maxSurge 1, maxUnavailable 0 on 3 replicas (the default for 3): new+1, old−1 … (§3.4 case E)."""
+    """maxSurge 1, maxUnavailable 0 on 3 replicas (the default for 3): new+1, old−1 … (follows from rolling.go; not an upstream test case)."""
     st = cluster(workers(3))
     apply(st, deployment_yaml(replicas=3))
     run_until(st, 30)
@@ -344,7 +345,7 @@ def test_rolling_update_one_at_a_time_with_zero_unavailable():
 
 
 def test_rolling_update_blue_green_with_full_surge():
-    """maxSurge 100%, maxUnavailable 0: new 10 then old 0 (§3.4 case H)."""
+    """maxSurge 100%, maxUnavailable 0: new 10 then old 0 (follows from rolling.go; not an upstream test case)."""
     st = cluster(workers(4, cpu="16"))
     apply(
         st,
@@ -358,7 +359,7 @@ def test_rolling_update_blue_green_with_full_surge():
 
 
 def test_rolling_update_first_steps_match_rolling_go_comment():
-    """10 replicas, maxSurge 3, maxUnavailable 2: new RS created with 3, old 10→8, new 3→5 (rolling.go, §3.4 A)."""
+    """10 replicas, maxSurge 3, maxUnavailable 2: new RS created with 3, old 10→8, new 3→5 (rolling.go, comment in reconcileOldReplicaSets)."""
     st = cluster(workers(4, cpu="16"))
     apply(
         st,
@@ -376,7 +377,7 @@ def test_rolling_update_first_steps_match_rolling_go_comment():
 
 
 def test_rollout_never_exceeds_surge_nor_drops_below_min_available():
-    """During a rollout total pods ≤ replicas + maxSurge and available ≥ replicas − maxUnavailable (§3.3)."""
+    """During a rollout total pods ≤ replicas + maxSurge and available ≥ replicas − maxUnavailable (pkg/controller/deployment/rolling.go)."""
     st = cluster(workers(4, cpu="16"))
     apply(st, deployment_yaml(replicas=10))
     run_until(st, 30)
@@ -392,7 +393,7 @@ def test_rollout_never_exceeds_surge_nor_drops_below_min_available():
 
 
 def test_stuck_rollout_and_undo():
-    """A crash-looping new version stalls at 13 pods with 8 available; undo restores 10 good pods (§3.4 A, §10.8)."""
+    """A crash-looping new version stalls at 13 pods with 8 available; undo restores 10 good pods (rolling.go, comment in reconcileOldReplicaSets)."""
     st = cluster(workers(4, cpu="16"))
     apply(
         st,
@@ -424,7 +425,7 @@ def test_stuck_rollout_and_undo():
 
 
 def test_progress_deadline_exceeded_condition():
-    """A rollout that makes no progress for progressDeadlineSeconds turns Progressing False (§3.6)."""
+    """A rollout that makes no progress for progressDeadlineSeconds turns Progressing False (ProgressDeadlineExceeded, pkg/controller/deployment/progress.go)."""
     st = cluster(workers(3))
     apply(st, deployment_yaml(replicas=2, extra_spec="\n  progressDeadlineSeconds: 60"))
     run_until(st, 30)
@@ -438,7 +439,7 @@ def test_progress_deadline_exceeded_condition():
 
 
 def test_completed_rollout_conditions():
-    """A finished rollout reads NewReplicaSetAvailable and MinimumReplicasAvailable (§3.6)."""
+    """A finished rollout reads NewReplicaSetAvailable and MinimumReplicasAvailable (deployment/util/deployment_util.go)."""
     st = cluster(workers(3))
     apply(st, deployment_yaml(replicas=3))
     run_until(st, 60)
@@ -453,7 +454,7 @@ def test_completed_rollout_conditions():
 
 
 def test_recreate_waits_for_old_pods_to_terminate():
-    """Recreate scales old to 0 and creates the new RS only when no old pod is left (§3.7)."""
+    """Recreate scales old to 0 and creates the new RS only when no old pod is left (pkg/controller/deployment/recreate.go)."""
     st = cluster(workers(3))
     apply(st, deployment_yaml(replicas=2, strategy="\n  strategy:\n    type: Recreate"))
     run_until(st, 30)
@@ -466,7 +467,7 @@ def test_recreate_waits_for_old_pods_to_terminate():
 
 
 def test_paused_deployment_scales_but_does_not_roll_out():
-    """A paused Deployment applies replica changes but creates no new ReplicaSet (§3.7)."""
+    """A paused Deployment applies replica changes but creates no new ReplicaSet (pkg/controller/deployment/sync.go)."""
     st = cluster(workers(3))
     apply(st, deployment_yaml(replicas=2))
     run_until(st, 30)
@@ -485,7 +486,7 @@ def test_paused_deployment_scales_but_does_not_roll_out():
 
 
 def test_revision_history_limit_deletes_oldest():
-    """Old ReplicaSets beyond revisionHistoryLimit are deleted, oldest revision first (§3.3 cleanupDeployment)."""
+    """Old ReplicaSets beyond revisionHistoryLimit are deleted, oldest revision first (cleanupDeployment, pkg/controller/deployment/sync.go)."""
     st = cluster(workers(3))
     apply(st, deployment_yaml(replicas=1, extra_spec="\n  revisionHistoryLimit: 1"))
     run_until(st, 30)
@@ -497,7 +498,7 @@ def test_revision_history_limit_deletes_oldest():
 
 
 def test_undo_to_missing_revision_errors():
-    """`rollout undo --to-revision` of an unknown revision gives kubectl's error (§3.7)."""
+    """`rollout undo --to-revision` of an unknown revision gives kubectl's error (kubectl/pkg/polymorphichelpers/rollback.go)."""
     from kubelab.sim.apiserver import ApiError
 
     st = cluster(workers(1))

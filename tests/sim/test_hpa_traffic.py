@@ -34,7 +34,7 @@ def pods(usages, requests=None, ready=None, start=NOW - 3600):  # type: ignore[n
     ]
 
 
-# ----- k8s-fidelity.md §10.14: replica_calculator_test.go --------------------------------------------
+# ----- pkg/controller/podautoscaler/replica_calculator_test.go -----------------------------------
 def test_replica_calc_scale_up() -> None:
     # TestReplicaCalcScaleUp: 3 pods, 1 CPU each, usage 300/500/700m, target 30% → 50%, 5 replicas.
     assert replicas_for_cpu(3, 30, pods([300, 500, 700]), NOW) == (5, 50)
@@ -79,7 +79,7 @@ def chi2(counts: list[int]) -> float:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kube_proxy_spreads_connections_uniformly(seed: int) -> None:
-    # k8s-fidelity.md §6: iptables rule i matches with probability 1/(n−i): each new connection
+    # kube-proxy, pkg/proxy/iptables/proxier.go: iptables rule i matches with probability 1/(n−i): each new connection
     # goes to a uniformly random endpoint (not round-robin).
     rng = random.Random(seed)
     counts = [0, 0, 0, 0]
@@ -169,7 +169,8 @@ spec:
 
 
 def test_hpa_scales_to_the_predicted_count_and_down_only_after_stabilisation() -> None:
-    # §7: sync every 15 s, ceil(current × usage/target), scale-down stabilised over 300 s.
+    # pkg/controller/podautoscaler: sync every 15 s (config/v1alpha1/defaults.go), ceil(current ×
+    # usage/target) (replica_calculator.go), scale-down stabilised over 300 s (horizontal.go).
     st = web_cluster(2)
     apply_text(st, HPA)
     traffic.set_load(st, "default", "web", 100)  # 50 req/s per pod ≈ 51% of 100m: within tolerance
@@ -274,7 +275,7 @@ def test_todo_app_requests_hop_between_tiers_and_a_backend_failure_shows_in_the_
 
 def test_load_balancer_is_pending_then_gets_an_address() -> None:
     # kubectl get svc: EXTERNAL-IP <pending> until status.loadBalancer.ingress has an address
-    # (k8s-fidelity.md §6); the service controller's events say so.
+    # (printService, pkg/printers/internalversion/printers.go); the service controller's events say so.
     st = cluster()
     apply_text(st, SERVICE.replace("spec:\n", "spec:\n  type: LoadBalancer\n"))
     advance(st, st.now + 1)

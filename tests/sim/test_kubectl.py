@@ -1,4 +1,4 @@
-"""The kubectl subset over a cluster in memory: output held against kubectl's formats (fidelity §9, §8.3)."""
+"""The kubectl subset over a cluster in memory: output held against kubectl's formats (pkg/printers/internalversion/printers.go, kubectl/pkg/cmd/util/helpers.go)."""
 
 from __future__ import annotations
 

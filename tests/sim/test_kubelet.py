@@ -1,4 +1,4 @@
-"""Kubelet: image pulls, start, crash back-off, probes, termination (fidelity §5)."""
+"""Kubelet: image pulls, start, crash back-off, probes, termination (pkg/kubelet)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def statuses_over_time(st, until: float, step: float = 0.5) -> list[str]:
 
 
 def test_normal_start_sequence_and_events():
-    """Pending → ContainerCreating → Running with Scheduled, Pulling, Pulled, Created, Started (§5.4)."""
+    """Pending → ContainerCreating → Running with Scheduled, Pulling, Pulled, Created, Started (pkg/kubelet/images/image_manager.go, kuberuntime/kuberuntime_container.go)."""
     st = cluster(workers(1))
     apply(st, deployment_yaml(replicas=1))
     p = only_pod(st)
@@ -49,7 +49,7 @@ def test_normal_start_sequence_and_events():
 
 
 def test_second_pod_finds_image_present():
-    """IfNotPresent on a node that has the image: "Container image ... already present on machine" (§5.4)."""
+    """IfNotPresent on a node that has the image: "Container image ... already present on machine" (pkg/kubelet/images/image_manager.go)."""
     st = cluster(workers(1))
     apply(st, deployment_yaml(replicas=1))
     run_until(st, 10)
@@ -64,7 +64,7 @@ def test_second_pod_finds_image_present():
 
 
 def test_bad_image_err_image_pull_then_back_off():
-    """An unknown tag: ErrImagePull, then ImagePullBackOff with retries 10 s, 20 s, 40 s apart (§5.3)."""
+    """An unknown tag: ErrImagePull, then ImagePullBackOff with retries 10 s, 20 s, 40 s apart (pkg/kubelet/kubelet.go: 10 s doubling, MaxImageBackOff 300 s)."""
     st = cluster(workers(1))
     apply(st, deployment_yaml(replicas=1, image="nginx:1.99"))
     seen = statuses_over_time(st, 120)
@@ -87,7 +87,7 @@ def test_bad_image_err_image_pull_then_back_off():
 
 
 def test_unknown_repository_message():
-    """A repository that does not exist: containerd's "pull access denied" message (§5.1)."""
+    """A repository that does not exist: the kubelet's Failed event carries containerd's "pull access denied" error."""
     st = cluster(workers(1))
     apply(st, deployment_yaml(replicas=1, image="nginxx"))
     run_until(st, 5)
@@ -100,7 +100,7 @@ def test_unknown_repository_message():
 
 
 def test_crash_loop_back_off_doubles():
-    """A container that exits: restarted at once, then after 10 s, 20 s, 40 s … with CrashLoopBackOff (§5.3)."""
+    """A container that exits: restarted at once, then after 10 s, 20 s, 40 s … with CrashLoopBackOff (pkg/kubelet/kubelet.go: 10 s doubling, MaxContainerBackOff 300 s)."""
     st = cluster(workers(1))
     apply(
         st,

@@ -1,4 +1,4 @@
-"""Node failure timeline (fidelity §4): NotReady after the 50 s grace period, taints, eviction after 300 s."""
+"""Node failure timeline: NotReady after the 50 s --node-monitor-grace-period (kubernetes/kubernetes#126287), taints, eviction after the 300 s DefaultTolerationSeconds."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_node_not_ready_after_grace_period():
 
 
 def test_pods_on_failed_node_leave_endpoints_but_keep_running_status():
-    """Pods get Ready=False and a NodeNotReady event, drop out of endpoints; kubectl still prints Running (§4.3)."""
+    """Pods get Ready=False and a NodeNotReady event, drop out of endpoints; kubectl still prints Running (MarkPodsNotReady, pkg/controller/util/node; printPod)."""
     st = setup()
     victim = next(p for p in st.pods.values() if p.node_name == "worker-2")
     actions.fail_node(st, "worker-2")
@@ -131,7 +131,7 @@ def test_recovery_after_eviction_finishes_terminating_pod():
 
 
 def test_cordon_adds_unschedulable_taint_and_status():
-    """Cordon: STATUS Ready,SchedulingDisabled and the node.kubernetes.io/unschedulable:NoSchedule taint (§4.2, §4.4)."""
+    """Cordon: STATUS Ready,SchedulingDisabled and the node.kubernetes.io/unschedulable:NoSchedule taint (printNode, pkg/printers/internalversion/printers.go)."""
     st = setup()
     assert actions.cordon(st, "worker-1") == ["node/worker-1 cordoned"]
     assert actions.cordon(st, "worker-1") == ["node/worker-1 already cordoned"]
@@ -147,7 +147,7 @@ def test_cordon_adds_unschedulable_taint_and_status():
 
 
 def test_drain_evicts_and_refuses_unmanaged_pods():
-    """Drain cordons, evicts controller-managed pods, refuses bare pods without --force (§4.5)."""
+    """Drain cordons, evicts controller-managed pods, refuses bare pods without --force (kubectl/pkg/drain)."""
     st = setup()
     lines = actions.drain(st, "worker-1")
     victim_lines = [line for line in lines if line.startswith("evicting pod default/")]

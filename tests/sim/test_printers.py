@@ -1,4 +1,5 @@
-"""kubectl's columns: HumanDuration (§10.15), pod STATUS/READY/RESTARTS (§10.20), node STATUS (§10.19)."""
+"""kubectl's columns: HumanDuration (apimachinery/pkg/util/duration), pod STATUS/READY/RESTARTS (printPod)
+and node STATUS (printNode) of pkg/printers/internalversion/printers.go."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from kubelab.sim.printers import human_duration, node_status, pod_columns, table
     ],
 )
 def test_human_duration(seconds, text):
-    """duration_test.go HumanDuration cases (fidelity §10.15)."""
+    """duration_test.go HumanDuration cases (apimachinery/pkg/util/duration)."""
     assert human_duration(seconds) == text
 
 
@@ -53,7 +54,7 @@ def node(ready: str | None, unschedulable: bool = False) -> Node:
 
 
 def test_node_status_text():
-    """printNode (fidelity §10.19)."""
+    """printNode (pkg/printers/internalversion/printers.go)."""
     assert node_status(node("Unknown", True)) == "NotReady,SchedulingDisabled"
     assert node_status(node("True", True)) == "Ready,SchedulingDisabled"
     assert node_status(node(None)) == "Unknown"
@@ -73,7 +74,7 @@ def cs(
 
 
 def test_crashloop_first_container_wins():
-    """First container CrashLoopBackOff, second running: CrashLoopBackOff, READY 1/2 (fidelity §10.20)."""
+    """First container CrashLoopBackOff, second running: CrashLoopBackOff, READY 1/2 (printPod)."""
     p = Pod(
         name="p",
         spec={"containers": [{"name": "a"}, {"name": "b"}]},
@@ -89,7 +90,7 @@ def test_crashloop_first_container_wins():
 
 
 def test_init_progress():
-    """Init container 0 of 2 not finished: Init:0/2 (fidelity §10.20)."""
+    """Init container 0 of 2 not finished: Init:0/2 (printPod)."""
     p = Pod(
         name="p",
         spec={"initContainers": [{"name": "i1"}, {"name": "i2"}], "containers": [{"name": "a"}]},
@@ -106,7 +107,7 @@ def test_init_progress():
 
 
 def test_terminating():
-    """deletionTimestamp set, phase Running: Terminating (fidelity §10.20)."""
+    """deletionTimestamp set, phase Running: Terminating (printPod)."""
     p = Pod(
         name="p",
         deleted=5.0,
@@ -117,7 +118,7 @@ def test_terminating():
 
 
 def test_restarts_with_age():
-    """5 restarts, last one 30 s ago: "5 (30s ago)" (fidelity §10.20)."""
+    """5 restarts, last one 30 s ago: "5 (30s ago)" (printPod)."""
     p = Pod(
         name="p",
         spec={"containers": [{"name": "a"}]},

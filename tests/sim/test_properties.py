@@ -19,7 +19,7 @@ SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[Healt
 @given(replicas=st.integers(1, 12), surge=fencepost, unavailable=fencepost)
 def test_rollout_respects_surge_and_availability(replicas, surge, unavailable):
     """With healthy nodes a rollout never runs more than replicas + maxSurge active pods, nor fewer than
-    replicas − maxUnavailable available ones (fidelity §3.2–3.3)."""
+    replicas − maxUnavailable available ones (ResolveFenceposts in deployment/util, rolling.go)."""
     if surge in (0, "0%") and unavailable in (0, "0%"):
         unavailable = 1
     max_s, max_u = resolve_fenceposts(surge, unavailable, replicas)

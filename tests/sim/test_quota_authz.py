@@ -29,7 +29,7 @@ def student_cluster(limits: dict | None = LIMITS):  # type: ignore[no-untyped-de
 def test_replicas_beyond_the_pod_quota_fail_with_the_upstream_message() -> None:
     # plugin/pkg/admission/resourcequota/controller.go: "exceeded quota: %s, requested: %s, used: %s,
     # limited: %s", only the exceeded resources; the RS controller reports it as FailedCreate
-    # "Error creating: <err>" (k8s-fidelity.md §3) and sets ReplicaFailure.
+    # "Error creating: <err>" (pkg/controller/replicaset/replica_set.go) and sets ReplicaFailure.
     st = student_cluster()
     apply_text(st, deployment_yaml(replicas=12, cpu=None), namespace="ana")
     advance(st, 60)

@@ -1,4 +1,4 @@
-"""ReplicaSet controller: active pods, replacements, scale-down victims (fidelity §2)."""
+"""ReplicaSet controller: active pods, replacements, scale-down victims (pkg/controller/replicaset, pkg/controller/controller_utils.go)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def pod(
 
 
 def test_unassigned_pending_pod_deleted_first():
-    """Scale 3 → 2 with A pending and unassigned, B and C running and ready: A goes (fidelity §10.21)."""
+    """Scale 3 → 2 with A pending and unassigned, B and C running and ready: A goes (ActivePodsWithRanks, pkg/controller/controller_utils.go)."""
     a = pod("a", node="", phase="Pending", ready=False)
     b = pod("b", node="n1", ready_since=10)
     c = pod("c", node="n2", ready_since=10)
@@ -54,7 +54,7 @@ def test_unassigned_pending_pod_deleted_first():
 
 
 def test_ranking_rules_in_order():
-    """Not ready before ready; lower deletion cost first; doubled-up first; more restarts first (§2.2)."""
+    """Not ready before ready; lower deletion cost first; doubled-up first; more restarts first (ActivePodsWithRanks.Less)."""
     now = 10_000.0
     ready, not_ready = pod("r", "n1", ready_since=1), pod("nr", "n2", ready=False)
     assert rank_for_deletion([ready, not_ready], [ready, not_ready], now)[0] is not_ready
@@ -67,7 +67,7 @@ def test_ranking_rules_in_order():
 
 
 def test_newer_ready_pod_goes_first_across_log_buckets():
-    """Among equal running pods the one ready for less time goes first (LogarithmicScaleDown buckets, §2.2 rule 6)."""
+    """Among equal running pods the one ready for less time goes first (ActivePodsWithRanks.Less, LogarithmicScaleDown buckets)."""
     now = 10_000.0
     old = pod("old", "n1", ready_since=0)  # ready 10,000 s
     new = pod("new", "n2", ready_since=9_990)  # ready 10 s: a much smaller log2 bucket
@@ -75,13 +75,13 @@ def test_newer_ready_pod_goes_first_across_log_buckets():
 
 
 def test_invalid_deletion_cost_counts_as_zero():
-    """An unparsable pod-deletion-cost counts as 0 (§2.2 rule 4)."""
+    """An unparsable pod-deletion-cost counts as 0 (ActivePodsWithRanks.Less)."""
     bad, neg = pod("bad", "n1", cost="lots"), pod("neg", "n2", cost="-1")
     assert rank_for_deletion([bad, neg], [bad, neg], 100.0)[0] is neg
 
 
 def test_pod_names_use_generate_name_alphabet():
-    """Pod names are <rs>-<5 chars from bcdfghjklmnpqrstvwxz2456789> (§2.1)."""
+    """Pod names are <rs>-<5 chars from bcdfghjklmnpqrstvwxz2456789> (apimachinery/pkg/util/rand)."""
     st = cluster(workers(2))
     apply(st, deployment_yaml(replicas=4))
     rs = next(iter(st.replicasets.values()))
@@ -94,7 +94,7 @@ def test_pod_names_use_generate_name_alphabet():
 
 
 def test_deleted_pod_replaced_at_once_while_terminating():
-    """A Terminating pod is not active: the ReplicaSet creates a replacement immediately (§2.1)."""
+    """A Terminating pod is not active: the ReplicaSet creates a replacement immediately (FilterActivePods)."""
     st = cluster(workers(2))
     apply(st, deployment_yaml(replicas=2))
     run_until(st, 20)

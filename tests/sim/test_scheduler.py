@@ -1,4 +1,4 @@
-"""kube-scheduler: filter order, FailedScheduling text, scoring and decision records (fidelity §1)."""
+"""kube-scheduler: filter order, FailedScheduling text, scoring and decision records (pkg/scheduler)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def failed_messages(state, pod_prefix: str = "") -> list[str]:
 
 
 def test_failed_scheduling_message_matches_fidelity_case_16():
-    """Control plane tainted + two workers too small for the CPU request (fidelity §10.16, v1.34 with DRA)."""
+    """Control plane tainted + two workers too small for the CPU request (FitError.Error(), pkg/scheduler/framework/types.go; v1.34 with DRA)."""
     st = cluster([CP, *workers(2, cpu="1")])
     apply(st, deployment_yaml(replicas=1, cpu="2"))
     assert failed_messages(st) == [
@@ -38,7 +38,7 @@ def test_failed_scheduling_message_matches_fidelity_case_16():
 
 
 def test_first_failing_filter_decides_the_reason():
-    """A tainted node that is also too small is reported only as tainted: TaintToleration runs before NodeResourcesFit (§1.2)."""
+    """A tainted node that is also too small is reported only as tainted: TaintToleration runs before NodeResourcesFit (RunFilterPlugins, pkg/scheduler/framework/runtime/framework.go)."""
     st = cluster([dict(CP, cpu="1")])
     apply(st, deployment_yaml(replicas=1, cpu="2"))
     assert failed_messages(st)[0].startswith(
@@ -47,7 +47,7 @@ def test_first_failing_filter_decides_the_reason():
 
 
 def test_histogram_sorts_bytewise():
-    """Reasons are sorted as strings: "10 x" before "2 y", capital letters first (§1.4)."""
+    """Reasons are sorted as strings: "10 x" before "2 y", capital letters first (FitError.Error(), pkg/scheduler/framework/types.go)."""
     msg = failed_scheduling_message(
         12,
         {f"n{i}": ("NodeResourcesFit", ["Insufficient cpu"]) for i in range(10)}
@@ -62,7 +62,7 @@ def test_histogram_sorts_bytewise():
 
 
 def test_both_resources_short_counts_both_reasons():
-    """NodeResourcesFit reports Insufficient cpu and Insufficient memory for the same node (§1.2)."""
+    """NodeResourcesFit reports Insufficient cpu and Insufficient memory for the same node (pkg/scheduler/framework/plugins/noderesources/fit.go)."""
     st = cluster(workers(1, cpu="1", memory="1Gi"))
     apply(st, deployment_yaml(replicas=1, cpu="2", memory="2Gi"))
     assert failed_messages(st)[0].startswith(
@@ -71,7 +71,7 @@ def test_both_resources_short_counts_both_reasons():
 
 
 def test_no_nodes_message():
-    """With zero nodes the error is "no nodes available to schedule pods" (§1.3)."""
+    """With zero nodes the error is "no nodes available to schedule pods" (ErrNoNodesAvailable, pkg/scheduler/schedule_one.go)."""
     st = cluster([])
     apply(st, deployment_yaml(replicas=1))
     assert failed_messages(st) == ["no nodes available to schedule pods"]
@@ -94,7 +94,7 @@ def test_cordoned_node_reason_and_scheduled_event():
 
 
 def test_node_selector_reason():
-    """nodeSelector mismatch reads "node(s) didn't match Pod's node affinity/selector" (§1.3)."""
+    """nodeSelector mismatch reads "node(s) didn't match Pod's node affinity/selector" (pkg/scheduler/framework/plugins/nodeaffinity)."""
     st = cluster(workers(2))
     apply(st, deployment_yaml(replicas=1, pod_extra="\n      nodeSelector:\n        disk: ssd"))
     msg = failed_messages(st)[0]
@@ -121,7 +121,7 @@ def test_toleration_lets_pod_onto_tainted_node():
 
 
 def test_host_port_conflict():
-    """Two pods asking for the same hostPort cannot share a node (NodePorts, §1.3)."""
+    """Two pods asking for the same hostPort cannot share a node (pkg/scheduler/framework/plugins/nodeports)."""
     st = cluster(workers(1))
     apply(
         st,
@@ -138,14 +138,14 @@ def test_host_port_conflict():
 
 
 def test_pods_spread_over_equal_nodes():
-    """LeastAllocated + BalancedAllocation + default spreading put 3 replicas on 3 different empty nodes (§1.5)."""
+    """LeastAllocated + BalancedAllocation + default spreading put 3 replicas on 3 different empty nodes (plugins/noderesources: least_allocated.go, balanced_allocation.go)."""
     st = cluster(workers(3))
     apply(st, deployment_yaml(replicas=3))
     assert sorted(p.node_name for p in st.pods.values()) == ["worker-1", "worker-2", "worker-3"]
 
 
 def test_too_many_pods():
-    """A node at its pod capacity answers "Too many pods" (§1.3)."""
+    """A node at its pod capacity answers "Too many pods" (pkg/scheduler/framework/plugins/noderesources/fit.go)."""
     st = cluster(workers(1, pods=2))
     apply(st, deployment_yaml(replicas=3, cpu=None))
     assert failed_messages(st)[0].startswith("0/1 nodes are available: 1 Too many pods.")

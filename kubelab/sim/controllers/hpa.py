@@ -1,6 +1,6 @@
 """The HorizontalPodAutoscaler controller (autoscaling/v2, CPU utilisation), as upstream.
 
-Sources (k8s-fidelity.md §7): ``pkg/controller/podautoscaler/horizontal.go`` (sync every 15 s,
+Sources: ``pkg/controller/podautoscaler/horizontal.go`` (sync every 15 s,
 rescale reasons, conditions, events, behaviours: stabilisation and rate policies) and
 ``replica_calculator.go`` (``GetResourceReplicas``, ``groupPods``, tolerance 0.1, unready and
 missing pods), ``metrics/utilization.go`` (utilisation is an integer percentage before the ratio).

@@ -1,7 +1,7 @@
 """The ReplicaSet controller (``pkg/controller/replicaset``): keep ``spec.replicas`` active pods.
 
-Terminating pods are not active, so a replacement is created at once (fidelity §2.1); scale-down
-victims are chosen by the 8 rules of ``ActivePodsWithRanks`` (§2.2).
+Terminating pods are not active (``FilterActivePods``), so a replacement is created at once; scale-down
+victims are chosen by the 8 rules of ``ActivePodsWithRanks.Less`` (both ``pkg/controller/controller_utils.go``).
 """
 
 from __future__ import annotations

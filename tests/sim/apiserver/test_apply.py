@@ -13,7 +13,7 @@ SVC = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: Nod
 
 
 def test_created_unchanged_configured():
-    """The three answers of kubectl apply (§8.3)."""
+    """The three answers of kubectl apply (kubectl/pkg/cmd/apply/apply.go)."""
     st = cluster(workers(1))
     assert apply_text(st, deployment_yaml()) == ["deployment.apps/web created"]
     assert apply_text(st, deployment_yaml()) == ["deployment.apps/web unchanged"]
@@ -22,7 +22,7 @@ def test_created_unchanged_configured():
 
 
 def test_defaults_are_filled_in():
-    """replicas 1, RollingUpdate 25%/25%, revisionHistoryLimit 10, progressDeadlineSeconds 600, grace 30, pull policy (§3.1)."""
+    """replicas 1, RollingUpdate 25%/25%, revisionHistoryLimit 10, progressDeadlineSeconds 600, grace 30, pull policy (pkg/apis/apps/v1/defaults.go, pkg/apis/core/v1/defaults.go)."""
     st = cluster(workers(1))
     apply_text(st, deployment_yaml().replace("  replicas: 3\n", "").replace("nginx:1.27", "nginx"))
     spec = st.deployments[("default", "web")].spec
@@ -38,7 +38,7 @@ def test_defaults_are_filled_in():
 
 
 def test_pods_get_default_toleration_seconds():
-    """DefaultTolerationSeconds adds not-ready and unreachable NoExecute tolerations for 300 s (§4.1)."""
+    """DefaultTolerationSeconds adds not-ready and unreachable NoExecute tolerations for 300 s (plugin/pkg/admission/defaulttolerationseconds)."""
     st = cluster(workers(1))
     apply(st, deployment_yaml(replicas=1))
     pod = next(iter(st.pods.values()))
@@ -68,7 +68,7 @@ def test_removing_a_field_from_the_manifest_removes_it():
 
 
 def test_selector_is_immutable():
-    """§8.5: spec.selector: Invalid value: {...}: field is immutable."""
+    """spec.selector: Invalid value: {...}: field is immutable (pkg/registry/apps/deployment/strategy.go ValidateUpdate)."""
     st = cluster(workers(1))
     apply_text(st, deployment_yaml())
     with pytest.raises(ApiError) as e:
@@ -80,7 +80,7 @@ def test_selector_is_immutable():
 
 
 def test_pod_spec_mostly_immutable():
-    """§8.5: changing a pod's ports is Forbidden; its image may change."""
+    """Changing a pod's ports is Forbidden; its image may change (ValidatePodUpdate, pkg/apis/core/validation)."""
     pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n"
     st = cluster(workers(1))
     apply_text(st, pod)
@@ -98,7 +98,7 @@ def test_pod_spec_mostly_immutable():
 
 
 def test_service_cluster_ip_and_node_port_allocated():
-    """ClusterIP from 10.96.0.0/12, NodePort from 30000-32767 (§6)."""
+    """ClusterIP from 10.96.0.0/12, NodePort from 30000-32767 (kubeadm DefaultServicesSubnet; kube-apiserver --service-node-port-range)."""
     import ipaddress
 
     st = cluster(workers(1))
@@ -127,7 +127,7 @@ def test_node_port_collision():
 
 
 def test_endpoints_are_ready_pod_ips():
-    """A Service's endpoints are IP:targetPort of its ready pods (§6)."""
+    """A Service's endpoints are IP:targetPort of its ready pods (ShouldPodBeInEndpoints, endpoints controller)."""
     st = cluster(workers(2))
     apply(st, deployment_yaml(replicas=2) + "---\n" + SVC)
     run_until(st, 15)

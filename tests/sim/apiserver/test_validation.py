@@ -1,4 +1,5 @@
-"""Validation messages in kubectl's words (fidelity §8), with the YAML line of the bad field."""
+"""Validation messages in kubectl's words (pkg/apis/apps/validation, apimachinery
+field/errors.go, kubectl/pkg/cmd/util/helpers.go), with the YAML line of the bad field."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def error_of(text: str, state=None) -> ApiError:
 
 
 def test_selector_mismatch_v134_json_rendering():
-    """Fidelity §10.17: `selector` does not match template `labels`, the value rendered as JSON (v1.34)."""
+    """apps/validation + field/errors.go + kubectl helpers.go: `selector` does not match template `labels`, the value rendered as JSON (v1.34)."""
     text = deployment_yaml().replace(
         "      labels:\n        app: web\n    spec:", "      labels:\n        app: api\n    spec:"
     )
@@ -33,7 +34,7 @@ def test_selector_mismatch_v134_json_rendering():
 
 
 def test_both_fenceposts_zero():
-    """Fidelity §10.18: maxSurge 0 and maxUnavailable 0."""
+    """maxSurge 0 and maxUnavailable 0 (pkg/apis/apps/validation/validation.go)."""
     e = error_of(
         deployment_yaml(
             name="x", strategy="\n  strategy:\n    rollingUpdate: {maxSurge: 0, maxUnavailable: 0}"
@@ -46,7 +47,7 @@ def test_both_fenceposts_zero():
 
 
 def test_restart_policy_must_be_always():
-    """§3.1: the template's restartPolicy must be Always."""
+    """pkg/apis/apps/validation/validation.go: the template's restartPolicy must be Always."""
     e = error_of(deployment_yaml(pod_extra="\n      restartPolicy: Never"))
     assert (
         e.message
@@ -56,7 +57,7 @@ def test_restart_policy_must_be_always():
 
 
 def test_several_causes_one_per_line():
-    """§8.3: several causes: first line ends with ": ", then one "* " line each."""
+    """kubectl/pkg/cmd/util/helpers.go checkErr: several causes: first line ends with ": ", then one "* " line each."""
     e = error_of(
         deployment_yaml(pod_extra="\n      restartPolicy: Never").replace(
             "          image: nginx:1.27\n", ""
@@ -69,7 +70,7 @@ def test_several_causes_one_per_line():
 
 
 def test_name_rules():
-    """§8.1: Deployment names are DNS-1123 subdomains; Service names DNS-1035 labels."""
+    """apimachinery/pkg/util/validation: Deployment names are DNS-1123 subdomains; Service names DNS-1035 labels."""
     e = error_of(deployment_yaml(name="Web"))
     assert e.message.startswith(
         'The Deployment "Web" is invalid: metadata.name: Invalid value: "Web": a lowercase RFC 1123 subdomain must consist of'
