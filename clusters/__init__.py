@@ -3,12 +3,15 @@
 The cluster's state lives in the database; ``kubelab.sim`` does the simulating, and this app
 loads it, writes it and carries it to people:
 
-    models.py            Cluster (clock, rv, seq, engine state, reconcile lease), the Namespace and
-                         Node rows (ObjectRow, shared with workloads.models), Event, Decision (the
-                         scheduler's records), Classroom, Membership
-    services.py          the only code that writes a cluster: one locked transaction per change,
-                         one delta after commit; reads, ticks, node and clock actions, classrooms
-    store.py             ClusterState <-> rows: one query per kind to load, only changes saved
+    models.py            Cluster (clock, rv, seq, engine state, reconcile lease), ObjectRow (the
+                         abstract row of every stored kind; each kind's registry entry names its
+                         model), the Namespace and Node rows, Event, Decision (the scheduler's
+                         records), Classroom, Membership
+    services/            the only code that writes a cluster: one locked transaction per change,
+                         one delta after commit (session); writes, ticks, clusters, classrooms,
+                         reads (its package docstring says which module holds what)
+    store.py             ClusterState <-> rows of every kind the registry stores: one query per
+                         kind to load, only changes saved
     events.py            the one place deltas and reconciler nudges are sent from (after commit)
     wire.py              what browsers receive: object views, snapshots, deltas, pseudonyms
     worker.py            the reconcile worker: leases clusters and ticks them through services
@@ -19,7 +22,8 @@ loads it, writes it and carries it to people:
                          and reset controls, the console
     classroom_views.py   sign-up, classrooms, the dashboard and its controls, joining, the projector
     kubectl_api.py       the kubectl subset over the service layer (console, manage.py kubectl)
-    urls.py              the app's URLs, the editor's (workloads.views) included
+    urls.py              the app's URLs (the editor's are in workloads/urls.py: this app imports
+                         nothing from workloads; workloads builds on it)
     apps.py              SQLite in WAL mode, and the WAL checkpointer ``up`` runs
     management/commands/ up, reconcile, create_cluster, kubectl, simulate
 

@@ -1,4 +1,4 @@
-"""WebSocket ``/ws/clusters/<slug>/``: a snapshot on connect, then one delta per change (DESIGN.md §5.3).
+"""WebSocket ``/ws/clusters/<slug>/``: a snapshot on connect, then one delta per change (README, "Live updates (WebSocket protocol)").
 
 The consumer only translates: it joins the cluster's group before reading the snapshot, so
 no delta can fall between the two; deltas already contained in the snapshot (seq ≤ the

@@ -24,7 +24,7 @@ def failed_messages(state, pod_prefix: str = "") -> list[str]:
     ]
 
 
-def test_failed_scheduling_message_matches_fidelity_case_16():
+def test_failed_scheduling_message_counts_each_reason_like_fiterror():
     """Control plane tainted + two workers too small for the CPU request (FitError.Error(), pkg/scheduler/framework/types.go; v1.34 with DRA)."""
     st = cluster([CP, *workers(2, cpu="1")])
     apply(st, deployment_yaml(replicas=1, cpu="2"))
