@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kubelab.sim import actions, kinds
+from kubelab.sim.apiserver import ApiError
 from kubelab.sim.apiserver.apply import apply_text
 from kubelab.sim.control_loop import settle
 from tests.sim.helpers import cluster, deployment_yaml
@@ -72,3 +75,12 @@ def test_deleting_a_namespace_deletes_everything_in_it() -> None:
     assert left == []
     assert other == ["deployment.apps/keep created"]
     assert st.get("Deployment", "default", "keep") is not None
+
+
+def test_the_built_in_ingress_class_is_not_deleted() -> None:
+    st = cluster()
+    with pytest.raises(ApiError, match="comes with its ingress controller"):
+        actions.delete(st, "IngressClass", "", "nginx")
+    assert "nginx" in st.ingress_classes
+    with pytest.raises(ApiError, match='ingressclasses.networking.k8s.io "other" not found'):
+        actions.delete(st, "IngressClass", "", "other")
