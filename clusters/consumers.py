@@ -18,12 +18,14 @@ import json
 import logging
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import close_old_connections
 
 from kubelab.broadcast import SCOPE_KEY as SOCKET
 
-from . import access, services
+from . import access, services, wire
 from .access import Actor
 from .events import anonymised_group, cluster_group
 from .models import Cluster
@@ -45,6 +47,15 @@ class ClusterConsumer(AsyncWebsocketConsumer):
     seq: int
 
     async def connect(self) -> None:
+        # Accept first, then look the cluster and the user up: the handshake does not wait for the
+        # database (Daphne drops a handshake the application has not answered within 5 s, and a
+        # tick of a large cluster can hold the database thread that long), and a refusal is a
+        # close code the page sees (4403, 4404) rather than a failed handshake it retries forever.
+        self.seq = -1
+        self.pending: (
+            list[dict[str, Any]] | None
+        ) = []  # deltas that arrive while a snapshot is read
+        await self.accept()
         slug = self.scope["url_route"]["kwargs"]["slug"]
         found = await self._resolve(slug)
         if found is None:
@@ -60,14 +71,9 @@ class ClusterConsumer(AsyncWebsocketConsumer):
             if self.actor.anonymise
             else cluster_group(self.cluster_id)
         )
-        self.seq = -1
-        self.pending: (
-            list[dict[str, Any]] | None
-        ) = []  # deltas that arrive while a snapshot is read
         await self.channel_layer.group_add(self.group, self.channel_name)
         if hasattr(self.channel_layer, "attach"):  # the embedded layer hands deltas over directly
             self.channel_layer.attach(self.channel_name, self)
-        await self.accept()
         await self._send_snapshot()
 
     async def disconnect(self, code: int) -> None:
@@ -112,10 +118,13 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         if event["seq"] <= self.seq:
             return  # already in the snapshot this socket was sent
         self.seq = event["seq"]
-        frame, socket = event.get("frame"), self.scope.get(SOCKET)
-        if frame is not None and socket is not None and frame.send(socket):
-            return  # the text framed once for every socket (kubelab.broadcast)
-        await self.send(text_data=event["text"])
+        frames, socket = event.get("frames"), self.scope.get(SOCKET)
+        if frames and socket is not None and frames[0].send(socket):
+            for frame in frames[1:]:  # the texts framed once for every socket (kubelab.broadcast)
+                frame.send(socket)
+            return
+        for text in event["texts"]:
+            await self.send(text_data=text)
 
     async def cluster_resync(self, event: dict[str, Any]) -> None:
         # Roles may have changed (a removed student, an anonymised classroom): look again.
@@ -144,15 +153,28 @@ class ClusterConsumer(AsyncWebsocketConsumer):
     async def _send_snapshot(self) -> None:
         self.pending = []
         try:
-            snap = await database_sync_to_async(services.cluster_snapshot)(
-                self.cluster_id, actor=self.actor
-            )
-            self.seq = snap["seq"]
-            await self.send(text_data=json.dumps(snap, separators=(",", ":")))
+            self.seq, texts = await self._snapshot_texts()
+            for text in texts:  # one message, or its parts (wire.texts)
+                await self.send(text_data=text)
         finally:
             pending, self.pending = self.pending or [], None
         for event in pending:
             await self.cluster_delta(event)
+
+    async def _snapshot_texts(self) -> tuple[int, list[str]]:
+        """The snapshot, serialised off the event loop (megabytes for a full school), on a thread of
+        the pool rather than Channels' one database thread: it waits for the cluster's lock,
+        which a tick of a large cluster holds for seconds, and sessions are looked up on that
+        thread for every page request and socket handshake of the process."""
+        return await sync_to_async(self._read_snapshot, thread_sensitive=False)()
+
+    def _read_snapshot(self) -> tuple[int, list[str]]:
+        close_old_connections()
+        try:
+            snap = services.cluster_snapshot(self.cluster_id, actor=self.actor)
+        finally:
+            close_old_connections()
+        return snap["seq"], wire.texts(snap)
 
     @database_sync_to_async
     def _resolve(self, slug: str) -> tuple[int, Actor] | None:

@@ -74,16 +74,19 @@ def anonymised_group(cluster_id: int) -> str:
     return f"cluster.{cluster_id}.anon"
 
 
-def publish_on_commit(cluster_id: int, seq: int, text: str, anon_text: str | None = None) -> None:
-    """Send one serialised delta (the same text for every browser) after the transaction commits;
-    an anonymised classroom's students get the second serialisation."""
+def publish_on_commit(
+    cluster_id: int, seq: int, texts: list[str], anon_texts: list[str] | None = None
+) -> None:
+    """Send one serialised delta (the same texts for every browser: one, or its parts, see
+    ``wire.texts``) after the transaction commits; an anonymised classroom's students get the
+    second serialisation."""
 
     def send() -> None:
-        _send(cluster_group(cluster_id), {"type": "cluster.delta", "seq": seq, "text": text})
-        if anon_text is not None:
+        _send(cluster_group(cluster_id), {"type": "cluster.delta", "seq": seq, "texts": texts})
+        if anon_texts is not None:
             _send(
                 anonymised_group(cluster_id),
-                {"type": "cluster.delta", "seq": seq, "text": anon_text},
+                {"type": "cluster.delta", "seq": seq, "texts": anon_texts},
             )
 
     transaction.on_commit(send)

@@ -111,8 +111,77 @@ def snapshot(state: ClusterState, seq: int, clock: dict[str, Any], slug: str) ->
     }
 
 
+# Compact, and ASCII (json's default ensure_ascii): a text's length is its size in bytes.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
+    return _encode(message)
+
+
+# What one WebSocket message may carry. Daphne (Autobahn) refuses to send a message over 1 MiB
+# (its websocket_max_message_size) and a browser parses a smaller one without a long pause, so a
+# snapshot or delta larger than this goes out in parts.
+MAX_MESSAGE = 256 * 1024
+HARD_LIMIT = 1024 * 1024
+
+
+def texts(message: dict[str, Any], limit: int = MAX_MESSAGE) -> list[str]:
+    """A snapshot or delta as the texts of its WebSocket messages, each at most ``limit`` bytes
+    of UTF-8 (so far as one list item fits; never more than ``HARD_LIMIT``).
+
+    A message that fits is one text. A larger one is sent as its head — every field, with its
+    long lists cut short — saying ``"parts": N``, then N − 1 messages ``{"type": "part", "seq",
+    "<list key>": [more items]}`` that continue those lists in order. A client applies the
+    message once it has all N (``join`` does what the browser does)."""
+    whole = dumps(message)
+    if len(whole) <= limit:
+        return [whole]
+    seq = message["seq"]
+    head = dict(message)
+    rest: list[str] = []
+    budget = limit - 200  # room for the part's own keys
+    for key, value in message.items():
+        if not isinstance(value, list) or not value:
+            continue
+        items = [_encode(v) for v in value]
+        if sum(len(i) for i in items) + len(items) <= budget // 8:
+            continue  # a short list stays in the head
+        chunks: list[list[str]] = [[]]
+        size = 0
+        for item in items:
+            n = len(item) + 1
+            if chunks[-1] and size + n > budget:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(item)
+            size += n
+        head[key] = []
+        for chunk in chunks:
+            text = f'{{"type":"part","seq":{seq},{json.dumps(key)}:[{",".join(chunk)}]}}'
+            if len(text) > HARD_LIMIT:
+                raise ValueError(f"one item of {key} is over {HARD_LIMIT} bytes")
+            rest.append(text)
+    head["parts"] = 1 + len(rest)
+    first = dumps(head)
+    if len(first) > HARD_LIMIT:
+        raise ValueError("the head of the message is over the WebSocket limit")
+    return [first, *rest]
+
+
+def join(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """A message from its parts, as the browser puts it together (``texts`` in reverse)."""
+    head = dict(messages[0])
+    parts = head.pop("parts", 1)
+    if len(messages) != parts:
+        raise ValueError(f"{len(messages)} of {parts} parts")
+    for part in messages[1:]:
+        if part.get("type") != "part" or part.get("seq") != head["seq"]:
+            raise ValueError("a part of another message")
+        for key, value in part.items():
+            if key not in ("type", "seq"):
+                head[key] = [*head.get(key, []), *value]
+    return head
 
 
 def apply_delta(snap: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:

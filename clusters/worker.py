@@ -19,15 +19,39 @@ import logging
 import os
 import socket
 import uuid
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from channels.db import aclose_old_connections, database_sync_to_async
+from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
 from . import services
 from .events import reconciler_group
 from .models import Cluster
+
+T = TypeVar("T")
+
+# The worker's database work runs on a thread of its own. Channels runs every
+# database_sync_to_async call of a process on ONE shared thread, so a tick of a large cluster
+# (seconds, at 20,000 pods) would hold up every page request's and socket's session lookup
+# behind it: browsers that connect then miss Daphne's 5-second handshake timeout.
+_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubelab-reconciler")
+
+
+async def in_worker_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn`` on the worker's database thread, with Django's connection upkeep around it."""
+
+    def run() -> T:
+        close_old_connections()
+        try:
+            return fn(*args)
+        finally:
+            close_old_connections()
+
+    return await asyncio.get_running_loop().run_in_executor(_THREAD, run)
+
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +91,7 @@ class Reconciler:
         finally:
             for t in tasks:
                 t.cancel()
-            await database_sync_to_async(self._release_all)()
+            await in_worker_thread(self._release_all)
 
     def stop(self) -> None:
         self.shutdown = True
@@ -110,8 +134,7 @@ class Reconciler:
         loop_now = asyncio.get_running_loop().time()
         if loop_now - self.lease_checked >= LEASE_RENEW_EVERY or not self.owned:
             self.lease_checked = loop_now
-            await aclose_old_connections()
-            owned = await database_sync_to_async(self._renew_leases)()
+            owned = await in_worker_thread(self._renew_leases)
             for cid in owned - self.owned:
                 self.dirty.add(cid)
                 if self.layer is not None:
@@ -123,7 +146,7 @@ class Reconciler:
             self.owned = owned
         if self.owned and loop_now - self.rv_checked >= RECHECK_EVERY:
             self.rv_checked = loop_now
-            for cid, rv in await database_sync_to_async(self._current_rvs)():
+            for cid, rv in await in_worker_thread(self._current_rvs):
                 if rv != self.known_rv.get(cid):
                     self.dirty.add(cid)
         now = timezone.now()
@@ -141,7 +164,7 @@ class Reconciler:
             self.last_check[cid] = loop_now
             self.last_tick[cid] = loop_now
             try:
-                info = await database_sync_to_async(services.cluster_tick)(cid)
+                info = await in_worker_thread(services.cluster_tick, cid)
             except Cluster.DoesNotExist:
                 self.owned.discard(cid)
                 continue

@@ -51,8 +51,12 @@ class InMemoryChannelLayer(_Base):
             return
         self.require_valid_group_name(group)
         handler = message["type"].replace(".", "_")
-        # Attached consumers get the message with the text framed once for all their sockets.
-        direct = {**message, "frame": Frame(message["text"])} if "text" in message else message
+        # Attached consumers get the message with its texts framed once for all their sockets.
+        direct = (
+            {**message, "frames": [Frame(t) for t in message["texts"]]}
+            if "texts" in message
+            else message
+        )
         for channel in list(self.groups.get(group, {})):
             consumer = self._attached.get(channel)
             if consumer is None:

@@ -117,8 +117,8 @@ def _commit(cluster: Cluster, state: ClusterState, now: dt.datetime, force: bool
         publish_on_commit(
             cluster.pk,
             cluster.seq,
-            wire.dumps(message),
-            wire.dumps(wire.anonymise(message, pseudonyms)) if pseudonyms is not None else None,
+            wire.texts(message),
+            wire.texts(wire.anonymise(message, pseudonyms)) if pseudonyms is not None else None,
         )
         state.reset_changes()
     # Still under the lock: the next holder finds this state. Should the commit fail, the

@@ -451,8 +451,11 @@ def delete(state: ClusterState, kind: str, namespace: str, name: str) -> list[st
     """``kubectl delete``: background cascading deletion."""
     k = kinds.get(kind)
     authorize(state, "delete", kind, kinds.namespace_of(kind, namespace), name)
-    if k.store is None and k.refusal and state.get(kind, namespace, name) is not None:
-        raise ApiError(k.refusal, code=422)  # built in (the IngressClass of the controller)
+    if k.built_in_by and state.get(kind, namespace, name) is not None:
+        raise ApiError(
+            f'error: KubeLab\'s {kind} "{name}" comes with {k.built_in_by} and cannot be deleted here',
+            code=422,
+        )
     if kind == "Node":
         remove_node(state, name)
         return [f'node "{name}" deleted']

@@ -81,8 +81,26 @@ export function connect(url, onChange, onStatus) {
     ws = new WebSocket(`${proto}//${location.host}${url}`);
     onStatus?.("connecting");
     ws.onopen = () => { retry = 500; onStatus?.("live"); };
+    let partial = null; // a snapshot or delta that comes in parts: its head, and how many are missing
     ws.onmessage = (ev) => {
-      const msg = JSON.parse(ev.data);
+      let msg = JSON.parse(ev.data);
+      if (msg.type === "part") {
+        // The rest of a message too large for one (clusters/wire.py texts): its lists go on.
+        if (!partial || msg.seq !== partial.head.seq) {
+          partial = null;
+          ws.send(JSON.stringify({ type: "snapshot" })); // a part of nothing we have: start again
+          return;
+        }
+        for (const [key, items] of Object.entries(msg)) {
+          if (key !== "type" && key !== "seq") partial.head[key].push(...items);
+        }
+        if (--partial.missing > 0) return;
+        msg = partial.head;
+        partial = null;
+      } else if (msg.parts > 1) {
+        partial = { head: msg, missing: msg.parts - 1 };
+        return;
+      }
       if (msg.type === "snapshot") {
         onChange(model, model.applySnapshot(msg));
       } else if (msg.type === "delta") {

@@ -8,6 +8,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from clusters import wire
 from clusters.events import cluster_group
 
 
@@ -39,4 +40,8 @@ class GroupListener:
 
     def deltas(self) -> list[dict[str, Any]]:
         self.drain()
-        return [json.loads(m["text"]) for m in self.messages if m["type"] == "cluster.delta"]
+        return [
+            wire.join([json.loads(t) for t in m["texts"]])
+            for m in self.messages
+            if m["type"] == "cluster.delta"
+        ]

@@ -34,24 +34,25 @@ from tests.sim.helpers import deployment_yaml
 class Page:
     """A browser's session on the demo cluster: cookie and CSRF token, posts like the page does."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, slug: str = "demo") -> None:
         self.base = base
+        self.slug = slug
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
-        html = self.opener.open(f"{base}/c/demo/").read().decode()
+        html = self.opener.open(f"{base}/c/{slug}/", timeout=120).read().decode()
         self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
     def post(self, path: str, **data: str) -> bytes:
         req = urllib.request.Request(
             f"{self.base}{path}",
             data=urllib.parse.urlencode(data).encode(),
-            headers={"X-CSRFToken": self.token, "Referer": f"{self.base}/c/demo/"},
+            headers={"X-CSRFToken": self.token, "Referer": f"{self.base}/c/{self.slug}/"},
         )
-        return self.opener.open(req).read()
+        return self.opener.open(req, timeout=120).read()
 
     def kubectl(self, command: str, stdin: str = "") -> dict:
-        out = json.loads(self.post("/c/demo/console/", command=command, stdin=stdin))
+        out = json.loads(self.post(f"/c/{self.slug}/console/", command=command, stdin=stdin))
         assert out["code"] == 0, out
         return out
 
@@ -129,7 +130,18 @@ class StalledBrowser:
                 return out
 
 
+def _joined(messages: list[dict]) -> list[dict]:
+    """The messages as the page applies them: a delta with its parts put together."""
+    out, i = [], 0
+    while i < len(messages):
+        n = messages[i].get("parts", 1)
+        out.append(wire.join(messages[i : i + n]))
+        i += n
+    return out
+
+
 def _rebuild(snap: dict, messages: list[dict]) -> dict:
+    messages = _joined(messages)
     assert all(m["type"] == "delta" for m in messages), [m["type"] for m in messages]
     seqs = [m["seq"] for m in messages]
     assert seqs == list(range(snap["seq"] + 1, snap["seq"] + 1 + len(seqs)))
@@ -171,6 +183,7 @@ def test_every_socket_fast_or_slow_gets_every_delta_in_order(tmp_path):
     assert sum(1 for k in want if k.startswith("Pod/default/big-")) == 7
     for snap, messages in results:
         assert len(messages) > 5
+        assert any(m["type"] == "part" for m in messages)  # 1,000 pods at once: in parts
         rebuilt = _rebuild(snap, messages)
         assert rebuilt["seq"] == fresh["seq"]
         assert {o["key"]: o for o in rebuilt["objects"]} == want

@@ -290,3 +290,45 @@ def test_a_crowded_node_draws_its_pods_as_squares(
     for name in ("worker-10", "worker-4"):
         page.request.post(cluster + f"nodes/{name}/remove/", headers=headers)
         page.wait_for_selector(f'[data-node="{name}"]', state="detached")
+
+
+def test_a_cluster_too_large_for_one_message_is_drawn_from_its_parts(
+    kubelab_server: str, page: Any
+) -> None:
+    """Over 256 KiB a snapshot or delta comes in parts (clusters/wire.py texts; Daphne sends no
+    message over 1 MiB): the page puts them together, draws every pod, and stays live."""
+    cluster = f"{kubelab_server}/c/demo/"
+    page.goto(cluster)
+    page.wait_for_selector("[data-node]")
+    token = page.eval_on_selector("[name=csrfmiddlewaretoken]", "e => e.value")
+    headers = {"X-CSRFToken": token, "Accept": "application/json", "Referer": cluster}
+    crowd = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: crowd}\nspec:\n  replicas: 600\n"
+        "  selector: {matchLabels: {app: crowd}}\n  template:\n    metadata: {labels: {app: crowd}}\n"
+        "    spec:\n      containers:\n      - {name: c, image: nginx, resources: {requests: {cpu: 1m}}}\n"
+    )
+    sizes: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: sizes.append(len(f))))
+    r = page.request.post(
+        cluster + "console/", form={"command": "apply -f -", "stdin": crowd}, headers=headers
+    )
+    assert r.json()["out"] == "deployment.apps/crowd created\n", r.json()
+    wait_until(
+        page, "document.querySelectorAll('[data-pod^=\"default/crowd-\"]').length === 600", 60000
+    )
+    page.reload()  # a snapshot of 600 more pods: several parts
+    page.wait_for_selector("[data-node]")
+    wait_until(
+        page, "document.querySelectorAll('[data-pod^=\"default/crowd-\"]').length === 600", 60000
+    )
+    expect(page.locator("[data-conn]")).to_have_text("● live")
+    assert sizes and max(sizes) <= 256 * 1024
+    assert sum(1 for s in sizes if s > 200 * 1024) >= 2  # the parts of the snapshot
+    r = page.request.post(
+        cluster + "console/", form={"command": "delete deployment crowd"}, headers=headers
+    )
+    assert r.json()["code"] == 0, r.json()
+    wait_until(
+        page, "document.querySelectorAll('[data-pod^=\"default/crowd-\"]').length === 0", 60000
+    )
+    expect(page.locator("[data-conn]")).to_have_text("● live")

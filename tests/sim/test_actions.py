@@ -79,7 +79,9 @@ def test_deleting_a_namespace_deletes_everything_in_it() -> None:
 
 def test_the_built_in_ingress_class_is_not_deleted() -> None:
     st = cluster()
-    with pytest.raises(ApiError, match="comes with its ingress controller"):
+    with pytest.raises(
+        ApiError, match="comes with its ingress controller and cannot be deleted here"
+    ):
         actions.delete(st, "IngressClass", "", "nginx")
     assert "nginx" in st.ingress_classes
     with pytest.raises(ApiError, match='ingressclasses.networking.k8s.io "other" not found'):

@@ -94,6 +94,7 @@ class Kind:
     # Whether `kubectl apply` may create and change it here; if not, what to say instead.
     applicable: bool = True
     refusal: str = ""
+    built_in_by: str = ""  # a built-in object comes with this and is not deleted
 
     def __post_init__(self) -> None:
         if not self.singular:

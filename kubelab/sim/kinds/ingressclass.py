@@ -47,6 +47,7 @@ KIND = register(
         sort_key=lambda o: o.name,
         describe=printers.describe_ingressclass,
         applicable=False,
+        built_in_by="its ingress controller",
         refusal="error: KubeLab's one IngressClass, nginx, comes with its ingress controller "
         "(kubectl get ingressclass); IngressClasses are not created or changed here",
     )
