@@ -109,6 +109,13 @@ class KObject:
         """kubectl's ``kind/name`` (the OBJECT column of ``get events``)."""
         return f"{self.kind.lower()}/{self.name}"
 
+    def condition(self, ctype: str) -> dict[str, Any] | None:
+        """The status condition of a type (``Ready``, ``Available`` …), if there is one."""
+        for c in self.status.get("conditions") or []:
+            if c["type"] == ctype:
+                return c
+        return None
+
     def __post_init__(self) -> None:
         self.after_load()
 

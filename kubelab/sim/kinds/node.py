@@ -34,12 +34,6 @@ class Node(KObject):
     def taints(self) -> list[dict[str, Any]]:
         return self.spec.get("taints") or []
 
-    def condition(self, ctype: str) -> dict[str, Any] | None:
-        for c in self.status.get("conditions") or []:
-            if c["type"] == ctype:
-                return c
-        return None
-
     @property
     def ready_status(self) -> str | None:
         c = self.condition("Ready")

@@ -61,12 +61,6 @@ class Pod(KObject):
         """``controller.IsPodActive``: not terminal and not being deleted."""
         return self.deleted is None and not self.terminal
 
-    def condition(self, ctype: str) -> dict[str, Any] | None:
-        for c in self.status.get("conditions") or []:
-            if c["type"] == ctype:
-                return c
-        return None
-
     @property
     def ready(self) -> bool:
         c = self.condition("Ready")

@@ -6,11 +6,11 @@ from typing import Any
 
 from kubelab.sim import printers
 from kubelab.sim.apiserver import defaults
-from kubelab.sim.objects import KObject
 
 from . import Column, Kind, register
 from .workload import (
     WIDE_COLUMNS,
+    Workload,
     collect_dependents,
     template_images,
     validate_update,
@@ -19,19 +19,8 @@ from .workload import (
 )
 
 
-class ReplicaSet(KObject):
-    has_generation = True
-
-    @property
-    def replicas(self) -> int:
-        return int(self.spec.get("replicas", 1))
-
-    @property
-    def revision(self) -> int:
-        try:
-            return int(self.annotations.get("deployment.kubernetes.io/revision", "0"))
-        except ValueError:
-            return 0
+class ReplicaSet(Workload):
+    pass
 
 
 def _row(rs: ReplicaSet, now: float) -> list[str]:

@@ -12,6 +12,23 @@ from kubelab.sim.objects import KObject
 from . import Column
 
 
+class Workload(KObject):
+    """A Deployment or ReplicaSet: replicas of a pod template, by revision."""
+
+    has_generation = True
+
+    @property
+    def replicas(self) -> int:
+        return int(self.spec.get("replicas", 1))
+
+    @property
+    def revision(self) -> int:
+        try:
+            return int(self.annotations.get("deployment.kubernetes.io/revision", "0"))
+        except ValueError:
+            return 0
+
+
 def template_images(obj: KObject) -> list[str]:
     """The images of a Deployment's or ReplicaSet's pod template."""
     tpl = (obj.spec.get("template") or {}).get("spec") or {}
