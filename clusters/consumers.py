@@ -14,6 +14,7 @@ a visitor who may not see the cluster is closed with 4403.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -25,7 +26,7 @@ from django.db import close_old_connections
 
 from kubelab.broadcast import SCOPE_KEY as SOCKET
 
-from . import access, services, wire
+from . import access, services
 from .access import Actor
 from .events import anonymised_group, cluster_group
 from .models import Cluster
@@ -52,6 +53,7 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         # tick of a large cluster can hold the database thread that long), and a refusal is a
         # close code the page sees (4403, 4404) rather than a failed handshake it retries forever.
         self.seq = -1
+        self.sending = asyncio.Lock()
         self.pending: (
             list[dict[str, Any]] | None
         ) = []  # deltas that arrive while a snapshot is read
@@ -123,8 +125,9 @@ class ClusterConsumer(AsyncWebsocketConsumer):
             for frame in frames[1:]:  # the texts framed once for every socket (kubelab.broadcast)
                 frame.send(socket)
             return
-        for text in event["texts"]:
-            await self.send(text_data=text)
+        async with self.sending:  # a delta's parts go out together, whoever delivers the next one
+            for text in event["texts"]:
+                await self.send(text_data=text)
 
     async def cluster_resync(self, event: dict[str, Any]) -> None:
         # Roles may have changed (a removed student, an anonymised classroom): look again.
@@ -171,10 +174,9 @@ class ClusterConsumer(AsyncWebsocketConsumer):
     def _read_snapshot(self) -> tuple[int, list[str]]:
         close_old_connections()
         try:
-            snap = services.cluster_snapshot(self.cluster_id, actor=self.actor)
+            return services.snapshot_texts(self.cluster_id, actor=self.actor)
         finally:
             close_old_connections()
-        return snap["seq"], wire.texts(snap)
 
     @database_sync_to_async
     def _resolve(self, slug: str) -> tuple[int, Actor] | None:

@@ -24,3 +24,7 @@ def _fresh_state_cache():  # noqa: ANN202
         return
     with session._cache_lock:
         session._cache.clear()
+    from clusters.services import reads
+
+    with reads._texts_guard:
+        reads._texts.clear()

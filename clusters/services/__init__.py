@@ -75,7 +75,7 @@ from .classrooms import (
     student_remove,
 )
 from .clusters import cluster_create, cluster_reset, demo_cluster_ensure
-from .reads import cluster_query, cluster_snapshot, roster
+from .reads import cluster_query, cluster_snapshot, roster, snapshot_texts
 from .session import ServiceError, anonymised_namespaces, forget, locked_state
 from .ticks import TickInfo, cluster_tick
 from .writes import (
@@ -118,6 +118,7 @@ __all__ = [
     "node_action",
     "node_add",
     "roster",
+    "snapshot_texts",
     "scenario_step_run",
     "service_load",
     "student_join",

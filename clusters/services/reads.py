@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from clusters import wire
 from clusters.access import Actor
-from clusters.models import Membership
+from clusters.models import Cluster, Membership
 from kubelab.sim.state import ClusterState
 
 from .session import _commit, _fingerprint, anonymised_namespaces, locked_state
@@ -40,6 +44,44 @@ def cluster_snapshot(cluster_id: int, *, actor: Actor) -> dict[str, Any]:
     if actor.anonymise:
         snap = wire.anonymise(snap, anonymised_namespaces(cluster_id) or {})
     return snap
+
+
+# Snapshots as WebSocket texts, per cluster and audience (everyone, or an anonymised classroom's
+# students), for as long as the cluster's seq is the one they were made at: a class that connects
+# at once costs one snapshot, not one per browser (at 5,000 pods each is ~0.25 s of CPU).
+_texts: OrderedDict[tuple[int, bool], tuple[tuple[int, Any], int, list[str]]] = OrderedDict()
+_texts_guard = threading.Lock()
+_texts_locks: dict[tuple[int, bool], threading.Lock] = {}
+MAX_CACHED_SNAPSHOTS = 32
+_SERVER_WALL = re.compile(r'"serverWall":[0-9.eE+-]+')
+
+
+def snapshot_texts(cluster_id: int, *, actor: Actor) -> tuple[int, list[str]]:
+    """The snapshot the actor may see as the texts of its WebSocket messages (``wire.texts``),
+    and its seq. Browsers that connect while the cluster is at the same seq share one; only its
+    ``serverWall`` (the server's clock, for the browser's correction) is the time of the call."""
+    actor.require_view()
+    key = (cluster_id, actor.anonymise)
+    with _texts_guard:
+        build = _texts_locks.setdefault(key, threading.Lock())
+    with build:  # one build at a time per cluster and audience; the others then find it made
+        row = Cluster.objects.filter(pk=cluster_id).values_list("seq", "created_at").first()
+        if row is None:
+            raise Cluster.DoesNotExist(f"cluster {cluster_id}")
+        with _texts_guard:
+            made = _texts.get(key)
+        if made is None or made[0] != row:
+            snap = cluster_snapshot(cluster_id, actor=actor)
+            made = ((snap["seq"], row[1]), snap["seq"], wire.texts(snap))
+            with _texts_guard:
+                _texts[key] = made
+                _texts.move_to_end(key)
+                while len(_texts) > MAX_CACHED_SNAPSHOTS:
+                    _texts.popitem(last=False)
+    _made_at, seq, texts = made
+    head = texts[0]
+    fresh = _SERVER_WALL.sub(f'"serverWall":{time.time()}', head[:200], count=1) + head[200:]
+    return seq, [fresh, *texts[1:]]
 
 
 def roster(cluster_id: int, *, actor: Actor) -> list[dict[str, Any]]:

@@ -173,3 +173,27 @@ def test_a_lessons_timed_steps_run_in_a_live_cluster(db):
         cluster.pk, lambda st: st.services[("default", "web")].sim.get("load"), actor=OPERATOR
     )
     assert load is not None and load["rps"] == 100 and load["since"] == 20.0
+
+
+def test_browsers_at_the_same_seq_share_one_snapshot(demo_cluster):
+    """A class that connects at once costs one snapshot: at the same seq the same texts are
+    handed out (only serverWall, the server's clock, is new); after a change, a new one."""
+    import json as _json
+    import time
+
+    cid = demo_cluster.pk
+    seq, first = services.snapshot_texts(cid, actor=OPERATOR)
+    time.sleep(0.01)
+    again_seq, again = services.snapshot_texts(cid, actor=OPERATOR)
+    assert again_seq == seq
+    a, b = _json.loads(first[0]), _json.loads(again[0])
+    assert b["serverWall"] > a["serverWall"]
+    assert {**a, "serverWall": 0} == {**b, "serverWall": 0}
+    fresh = services.cluster_snapshot(cid, actor=OPERATOR)  # a moment later: the same state
+    assert fresh["seq"] == seq
+    assert fresh["objects"] == wire.join([_json.loads(t) for t in first])["objects"]
+    services.manifests_apply(cluster_id=cid, text=deployment_yaml(name="api"), actor=OPERATOR)
+    later_seq, later = services.snapshot_texts(cid, actor=OPERATOR)
+    assert later_seq > seq
+    keys = {o["key"] for o in wire.join([_json.loads(t) for t in later])["objects"]}
+    assert "Deployment/default/api" in keys
