@@ -23,6 +23,16 @@ def wait_until(page: Any, js: str, timeout: float = 20000) -> None:
     raise AssertionError(f"timed out waiting for {js}")
 
 
+def small_pods(name: str, replicas: int, cpu: str) -> str:
+    """A Deployment of many small nginx pods (app=<name>)."""
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n"
+        f"  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n"
+        f"  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n"
+        f"      - {{name: c, image: nginx, resources: {{requests: {{cpu: {cpu}}}}}}}\n"
+    )
+
+
 def running_nginx(page: Any) -> list[dict[str, str]]:
     return page.eval_on_selector_all(
         f'{NGINX}[data-status="Running"]',
@@ -251,11 +261,7 @@ def test_a_crowded_node_draws_its_pods_as_squares(
     page.wait_for_selector("[data-node]")
     token = page.eval_on_selector("[name=csrfmiddlewaretoken]", "e => e.value")
     headers = {"X-CSRFToken": token, "Accept": "application/json", "Referer": cluster}
-    tiny = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: tiny}\nspec:\n  replicas: 90\n"
-        "  selector: {matchLabels: {app: tiny}}\n  template:\n    metadata: {labels: {app: tiny}}\n"
-        "    spec:\n      containers:\n      - {name: c, image: nginx, resources: {requests: {cpu: 10m}}}\n"
-    )
+    tiny = small_pods("tiny", 90, "10m")
     r = page.request.post(
         cluster + "console/", form={"command": "apply -f -", "stdin": tiny}, headers=headers
     )
@@ -302,11 +308,7 @@ def test_a_cluster_too_large_for_one_message_is_drawn_from_its_parts(
     page.wait_for_selector("[data-node]")
     token = page.eval_on_selector("[name=csrfmiddlewaretoken]", "e => e.value")
     headers = {"X-CSRFToken": token, "Accept": "application/json", "Referer": cluster}
-    crowd = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: crowd}\nspec:\n  replicas: 600\n"
-        "  selector: {matchLabels: {app: crowd}}\n  template:\n    metadata: {labels: {app: crowd}}\n"
-        "    spec:\n      containers:\n      - {name: c, image: nginx, resources: {requests: {cpu: 1m}}}\n"
-    )
+    crowd = small_pods("crowd", 600, "1m")
     sizes: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda f: sizes.append(len(f))))
     r = page.request.post(

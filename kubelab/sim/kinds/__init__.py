@@ -123,6 +123,14 @@ class Kind:
         return (namespace, name) if self.namespaced else name
 
 
+def conditions_view(status: dict[str, Any]) -> list[dict[str, Any]]:
+    """A status's conditions as the browser shows them (type, status, reason, message)."""
+    return [
+        {k: c.get(k) for k in ("type", "status", "reason", "message")}
+        for c in status.get("conditions") or []
+    ]
+
+
 _REGISTRY: dict[str, Kind] = {}
 _NAMES: dict[str, str] = {}
 

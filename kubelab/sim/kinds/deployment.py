@@ -7,7 +7,7 @@ from typing import Any
 from kubelab.sim import printers
 from kubelab.sim.apiserver import defaults
 
-from . import Column, Kind, register
+from . import Column, Kind, conditions_view, register
 from .workload import (
     WIDE_COLUMNS,
     Workload,
@@ -48,10 +48,7 @@ def _view(d: Deployment, now: float) -> dict[str, Any]:
         "available": st.get("availableReplicas", 0),
         "total": st.get("replicas", 0),
         "revision": d.revision,
-        "conditions": [
-            {k: c.get(k) for k in ("type", "status", "reason", "message")}
-            for c in st.get("conditions") or []
-        ],
+        "conditions": conditions_view(st),
         "strategy": strategy.get("type", "RollingUpdate"),
         "maxSurge": max_surge(d),
         "maxUnavailable": max_unavailable(d),

@@ -8,7 +8,7 @@ from kubelab.sim import printers
 from kubelab.sim.apiserver import defaults, validation
 from kubelab.sim.objects import KObject
 
-from . import Column, Kind, register
+from . import Column, Kind, conditions_view, register
 
 
 class HorizontalPodAutoscaler(KObject):
@@ -42,10 +42,7 @@ def _view(h: HorizontalPodAutoscaler, now: float) -> dict[str, Any]:
         "maxReplicas": h.spec.get("maxReplicas"),
         "currentReplicas": int(h.status.get("currentReplicas", 0)),
         "desiredReplicas": int(h.status.get("desiredReplicas", 0)),
-        "conditions": [
-            {k: c.get(k) for k in ("type", "status", "reason", "message")}
-            for c in h.status.get("conditions") or []
-        ],
+        "conditions": conditions_view(h.status),
     }
 
 
