@@ -91,7 +91,11 @@ class ClusterConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (
+            ValueError,
+            UnicodeDecodeError,
+            RecursionError,
+        ):  # RecursionError: [[[[… 30,000 deep
             await self.close(code=CLOSE_BAD_MESSAGE)
             return
         if not isinstance(message, dict) or set(message) - ALLOWED_KEYS:
