@@ -12,7 +12,8 @@ loads it, writes it and carries it to people:
                          reads (its package docstring says which module holds what)
     store.py             ClusterState <-> rows of every kind the registry stores: one query per
                          kind to load, only changes saved
-    events.py            the one place deltas and reconciler nudges are sent from (after commit)
+    events.py            the one place deltas, watch events and reconciler nudges are sent from
+                         (after commit)
     wire.py              what browsers receive: object views, snapshots, deltas, pseudonyms
     worker.py            the reconcile worker: leases clusters and ticks them through services
     consumers.py         the WebSocket /ws/clusters/<slug>/: snapshot, then deltas; client messages
@@ -22,10 +23,15 @@ loads it, writes it and carries it to people:
                          and reset controls, the console
     classroom_views.py   sign-up, classrooms, the dashboard and its controls, joining, the projector
     kubectl_api.py       the kubectl subset over the service layer (console, manage.py kubectl)
+    apiserver.py         the Kubernetes API over HTTP (/k8s/<token>/…): authenticates the token,
+                         answers with kubelab.sim.apiserver.rest inside services.api_call
+    credentials.py       API tokens (an HMAC per person, nothing stored) and kubeconfigs
+    watch.py             API watches: one Hub per watched cluster and process (a channel in the
+                         group watch.<cluster>, a history), streamed as newline-delimited JSON
     urls.py              the app's URLs (the editor's are in workloads/urls.py: this app imports
                          nothing from workloads; workloads builds on it)
     apps.py              SQLite in WAL mode, and the WAL checkpointer ``up`` runs
-    management/commands/ up, reconcile, create_cluster, kubectl, simulate
+    management/commands/ up, reconcile, create_cluster, kubectl, kubeconfig, simulate
 
 The protocol, the DOM hooks and the processes are described in the README.
 """

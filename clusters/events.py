@@ -92,6 +92,19 @@ def publish_on_commit(
     transaction.on_commit(send)
 
 
+def watch_group(cluster_id: int) -> str:
+    """The processes serving Kubernetes API watches of a cluster (``clusters.watch``)."""
+    return f"watch.{cluster_id}"
+
+
+def publish_watch_on_commit(cluster_id: int, rv: int, events: list[list[Any]]) -> None:
+    """The changed objects of one commit as API watch events (``wire.watch_events``), after
+    commit, for the processes that serve watches of the cluster."""
+    transaction.on_commit(
+        lambda: _send(watch_group(cluster_id), {"type": "watch.events", "rv": rv, "events": events})
+    )
+
+
 def broadcast_on_commit(cluster_id: int, message: dict[str, Any]) -> None:
     """A message for every browser of a cluster (a resync, an announcement, the cluster gone):
     both groups, the students of an anonymised classroom included."""

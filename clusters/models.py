@@ -31,6 +31,9 @@ class Cluster(models.Model):
     # Which reconcile worker owns the cluster (scale-out) and until when.
     lease_owner = models.CharField(max_length=100, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Until when some process holds API watches (or a list that precedes one) on this cluster:
+    # while it is in the future, each commit also publishes its changed objects as watch events.
+    watched_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

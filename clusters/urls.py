@@ -44,6 +44,7 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/reset/", views.cluster_reset, name="reset"),
     path("c/<slug:slug>/console/", views.console, name="console"),
+    path("c/<slug:slug>/kubeconfig/", views.kubeconfig, name="kubeconfig"),
     # The YAML editor's pages (c/<slug>/apply/…) are in workloads/urls.py: workloads imports
     # clusters, never the other way round.
 ]

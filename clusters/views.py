@@ -23,7 +23,7 @@ from kubelab.sim.apiserver import ApiError
 from kubelab.sim.apiserver.authz import authorize
 from kubelab.sim.kubectl import run as kubectl_run
 
-from . import access, services, store
+from . import access, credentials, services, store
 from .kubectl_api import ServiceApi
 from .models import Classroom, Cluster, Membership
 
@@ -380,4 +380,34 @@ def cluster_state(request: HttpRequest, cluster: Cluster, actor: access.Actor) -
     return HttpResponse(
         json.dumps(services.cluster_snapshot(cluster.pk, actor=actor)),
         content_type="application/json",
+    )
+
+
+@require_GET
+@with_actor
+def kubeconfig(request: HttpRequest, cluster: Cluster, actor: access.Actor) -> HttpResponse:
+    """ "Use your own kubectl": the kubeconfig of the person looking, and how to use it."""
+    token = credentials.token_for(cluster, actor, request.user)
+    if token is None:
+        raise access.Forbidden("forbidden: this view has no kubeconfig")
+    namespace = actor.namespace or "default"
+    user = actor.user or access.ADMIN_USER
+    server = request.build_absolute_uri("/").rstrip("/")
+    text = credentials.kubeconfig(cluster, server, token, user, namespace)
+    filename = f"kubelab-{cluster.slug}.kubeconfig"
+    if request.GET.get("download"):
+        response = HttpResponse(text, content_type="application/yaml")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(
+        request,
+        "clusters/kubeconfig.html",
+        {
+            "cluster": cluster,
+            "actor": actor,
+            "filename": filename,
+            "read_only": not actor.can_write,
+            "namespace": namespace,
+        },
     )

@@ -93,6 +93,27 @@ def delta(state: ClusterState, seq: int, clock: dict[str, Any]) -> dict[str, Any
     }
 
 
+def watch_events(state: ClusterState, epoch: float) -> list[list[Any]]:
+    """One commit's changes as Kubernetes API watch events, ``[kind, type, object JSON, printer
+    cells]``, the object as ``rest`` serves it (``epoch``: the wall time of simulated second 0)
+    and its ``kubectl get`` row (for watches that asked for a Table). A removed object's event
+    carries its last state; Events are ADDED, then MODIFIED as the correlator counts them."""
+    now = state.now
+    out: list[list[Any]] = []
+
+    def event(kind: str, type_: str, obj: Any) -> list[Any]:
+        k = kinds.get(kind)
+        return [kind, type_, k.to_json(obj, now, epoch), k.row(obj, now) if k.row else []]
+
+    for key, obj in state.changed.items():
+        out.append(event(key[0], "ADDED" if key in state.added else "MODIFIED", obj))
+    for (kind, _), obj in state.removed.items():
+        out.append(event(kind, "DELETED", obj))
+    for e in sorted(state.new_events.values(), key=lambda e: e.seq):
+        out.append(event("Event", "ADDED" if e.count == 1 else "MODIFIED", e))
+    return out
+
+
 def snapshot(state: ClusterState, seq: int, clock: dict[str, Any], slug: str) -> dict[str, Any]:
     now = state.now
     events = sorted(state.events.values(), key=lambda e: e.seq)[-300:]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -98,3 +100,22 @@ def rate_limited(
         return wrapper
 
     return decorate
+
+
+_TOKEN_IN_PATH = re.compile(r"/k8s/kl-[A-Za-z0-9-]+")
+
+
+def redact(text: str) -> str:
+    """A path or log line with API tokens cut (``/k8s/kl-…`` → ``/k8s/kl-REDACTED``)."""
+    return _TOKEN_IN_PATH.sub("/k8s/kl-REDACTED", text)
+
+
+class RedactTokens(logging.Filter):
+    """A logging filter that keeps API tokens out of every log line (Django logs the path of
+    every 4xx/5xx request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "/k8s/kl-" in str(record.msg) or any("/k8s/kl-" in str(a) for a in record.args or ()):
+            record.msg = redact(record.getMessage())
+            record.args = ()
+        return True

@@ -222,7 +222,9 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # API tokens are in request paths (clusters.credentials): no log line may show one.
+    "filters": {"redact_tokens": {"()": "kubelab.security.RedactTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"kubelab": {"level": "INFO"}, "clusters": {"level": "INFO"}},
 }

@@ -45,7 +45,8 @@ The modules, bottom layer first (each imports only from the ones above it):
   ``ServiceError``.
 - ``reads``: read models: ``cluster_query``, ``cluster_snapshot``, ``roster``.
 - ``ticks``: the reconcile worker's unit of work, ``cluster_tick`` and its ``TickInfo``.
-- ``writes``: changes to a running cluster: ``cluster_mutate`` (kubectl semantics),
+- ``writes``: changes to a running cluster: ``cluster_mutate`` (kubectl semantics), ``api_call``
+  (one Kubernetes API request, read or write),
   ``manifests_apply``, ``service_load``, ``node_action``, ``node_add``, ``clock_set``,
   ``clock_advance``.
 - ``clusters``: a cluster's lifecycle: ``cluster_create``, ``cluster_reset``,
@@ -80,6 +81,7 @@ from .session import ServiceError, anonymised_namespaces, forget, locked_state
 from .ticks import TickInfo, cluster_tick
 from .writes import (
     NODE_ACTIONS,
+    api_call,
     clock_advance,
     clock_set,
     cluster_mutate,
@@ -98,6 +100,7 @@ __all__ = [
     "ServiceError",
     "TickInfo",
     "anonymised_namespaces",
+    "api_call",
     "classroom_announce",
     "classroom_create",
     "classroom_delete",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clusters import access, store, wire
 from clusters.access import Actor
-from clusters.events import publish_on_commit
+from clusters.events import publish_on_commit, publish_watch_on_commit
 from clusters.models import Classroom, Cluster, Membership
 from kubelab.sim.control_loop import advance
 from kubelab.sim.state import ClusterState
@@ -100,6 +100,11 @@ def _commit(cluster: Cluster, state: ClusterState, now: dt.datetime, force: bool
         cluster.sim_anchor = state.now
         cluster.wall_anchor = now
         message = wire.delta(state, cluster.seq, wire.clock_view(cluster, state))
+        watch_events = (
+            wire.watch_events(state, now.timestamp() - state.now)
+            if cluster.watched_until is not None and cluster.watched_until > now
+            else None
+        )
         store.save_changes(cluster, state)
         cluster.save(
             update_fields=[
@@ -120,6 +125,8 @@ def _commit(cluster: Cluster, state: ClusterState, now: dt.datetime, force: bool
             wire.texts(message),
             wire.texts(wire.anonymise(message, pseudonyms)) if pseudonyms is not None else None,
         )
+        if watch_events:
+            publish_watch_on_commit(cluster.pk, cluster.rv, watch_events)
         state.reset_changes()
     # Still under the lock: the next holder finds this state. Should the commit fail, the
     # exception reaches locked_state, which forgets it (and the database keeps the old rv).

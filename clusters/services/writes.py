@@ -47,6 +47,33 @@ def cluster_mutate(
     return lines
 
 
+class _Refused(Exception):
+    """A refusal after a partial change: roll the transaction back, still answer the request."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+
+def api_call(cluster_id: int, fn: Callable[[ClusterState], Any], *, actor: Actor) -> Any:
+    """One Kubernetes API request (``kubelab.sim.apiserver.rest``) in one transaction.
+
+    ``fn`` answers a ``rest.Response``; an error answer (4xx/5xx) that changed something rolls
+    everything back, as a refused ``cluster_mutate`` does. The simulated API server authorizes
+    every read and write against the actor (the token's person)."""
+    actor.require_view()
+    try:
+        with locked_state(cluster_id, actor) as (cluster, state, _now):
+            before = _fingerprint(state)
+            response = fn(state)
+            if response.code >= 400 and _fingerprint(state) != before:
+                raise _Refused(response)
+            if response.changed:
+                nudge_on_commit(cluster.pk)
+    except _Refused as refused:
+        return refused.response
+    return response
+
+
 def manifests_apply(
     *,
     cluster_id: int,

@@ -122,13 +122,14 @@ class KObject:
     def after_load(self) -> None:
         """Recompute caches (parsed requests, allocatable) from spec and status."""
 
-    def manifest(self, now: float) -> dict[str, Any]:
-        """The object as ``kubectl get -o json`` shows it (timestamps relative to the epoch)."""
+    def manifest(self, now: float, epoch: float | None = None) -> dict[str, Any]:
+        """The object as ``kubectl get -o json`` shows it (timestamps relative to ``epoch``, the
+        wall time of simulated second 0: ``EPOCH`` unless the API serves it live)."""
         meta: dict[str, Any] = {
             "name": self.name,
             "uid": self.uid,
             "resourceVersion": str(self.resource_version),
-            "creationTimestamp": iso_time(self.created),
+            "creationTimestamp": iso_time(self.created, epoch),
         }
         if self.namespaced:
             meta["namespace"] = self.namespace
@@ -141,7 +142,7 @@ class KObject:
         if self.owner is not None:
             meta["ownerReferences"] = [self.owner.to_json()]
         if self.deleted is not None:
-            meta["deletionTimestamp"] = iso_time(self.deleted)
+            meta["deletionTimestamp"] = iso_time(self.deleted, epoch)
             meta["deletionGracePeriodSeconds"] = self.grace
         data: dict[str, Any] = {"apiVersion": self.api_version, "kind": self.kind, "metadata": meta}
         if self.spec:
@@ -155,10 +156,11 @@ class KObject:
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
-def iso_time(t: float) -> str:
+def iso_time(t: float, epoch: float | None = None) -> str:
     import datetime as _dt
 
-    return _dt.datetime.fromtimestamp(EPOCH + int(t), tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    base = EPOCH if epoch is None else epoch
+    return _dt.datetime.fromtimestamp(int(base + t), tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 COMBINED = "(combined from similar events): "

@@ -292,25 +292,26 @@ def top_nodes(state: ClusterState) -> str:
 _TIME_KEYS = ("Time", "startedAt", "finishedAt", "startTime", "timeAdded", "Timestamp")
 
 
-def _timestamps(value: Any) -> Any:
+def _timestamps(value: Any, epoch: float | None = None) -> Any:
     if isinstance(value, dict):
         return {
             k: (
-                iso_time(v)
+                iso_time(v, epoch)
                 if isinstance(v, int | float)
                 and not isinstance(v, bool)
                 and any(k.endswith(s) or k == s for s in _TIME_KEYS)
-                else _timestamps(v)
+                else _timestamps(v, epoch)
             )
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_timestamps(v) for v in value]
+        return [_timestamps(v, epoch) for v in value]
     return value
 
 
-def to_manifest(obj: KObject, now: float) -> dict[str, Any]:
-    return _timestamps(obj.manifest(now))
+def to_manifest(obj: KObject, now: float, epoch: float | None = None) -> dict[str, Any]:
+    """The object as the API serves it: status times as RFC 3339 (``epoch``: see iso_time)."""
+    return _timestamps(obj.manifest(now, epoch), epoch)
 
 
 def get_json(state: ClusterState, kind: str, namespace: str | None, name: str | None = None) -> str:

@@ -121,6 +121,7 @@ class ClusterState:
         self.decisions: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # Change tracking for one tick (see control_loop): kind -> key -> object.
         self.changed: dict[tuple[str, Any], KObject] = {}
+        self.added: set[tuple[str, Any]] = set()  # created since the last commit (watch ADDED)
         self.removed: dict[tuple[str, Any], KObject] = {}
         self.new_events: dict[tuple[str, ...], Event] = {}
         self.new_decisions: set[str] = set()
@@ -199,6 +200,7 @@ class ClusterState:
         self.store(obj.kind)[key] = obj
         self._index(obj)
         self.changed[(obj.kind, key)] = obj
+        self.added.add((obj.kind, key))
         self.removed.pop((obj.kind, key), None)
         self._enqueue_for(obj)
         self.activity.add("apiserver")
@@ -485,6 +487,7 @@ class ClusterState:
         self.traffic_changed = False
         self.new_decisions = set()
         self.changed = {}
+        self.added = set()
         self.removed = {}
         self.new_events = {}
         self.activity = set()

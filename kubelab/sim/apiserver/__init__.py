@@ -1,4 +1,13 @@
-"""The simulated kube-apiserver: manifests → validated, defaulted, admitted objects."""
+"""The simulated kube-apiserver: manifests → validated, defaulted, admitted objects.
+
+Modules: ``manifests`` (safe YAML with line numbers), ``validation`` and ``defaults`` (the
+upstream schema's decoding checks, the kinds' validation and defaulting), ``admission`` and
+``quota`` (limit ranges, resource quota), ``authz`` (RBAC's answers), ``apply`` (``kubectl apply``
+as the editor and console run it), ``preview`` (what an apply would do). The HTTP API: ``rest``
+(every verb over a ClusterState), ``discovery``, ``openapi`` (v3 documents from the bundled
+upstream schema), ``patch`` (JSON, merge and strategic merge patches), ``selectors`` (label and
+field selectors), ``status`` (kube-apiserver's ``Status`` errors).
+"""
 
 from __future__ import annotations
 

@@ -95,6 +95,11 @@ class Kind:
     applicable: bool = True
     refusal: str = ""
     built_in_by: str = ""  # a built-in object comes with this and is not deleted
+    # The API: the fields a fieldSelector may name beyond metadata.name and metadata.namespace
+    # (upstream's field label conversions): selector field → (its path in the object's JSON, the
+    # value when unset); and the object as JSON when it is not a KObject.
+    fields: dict[str, tuple[str, str]] = field(default_factory=dict)
+    manifest: Callable[[Any, float, float | None], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not self.singular:
@@ -121,6 +126,35 @@ class Kind:
 
     def key(self, namespace: str, name: str) -> Any:
         return (namespace, name) if self.namespaced else name
+
+    def selectable(self) -> dict[str, tuple[str, str]]:
+        """The fields a fieldSelector may name (``metadata.name`` and ``metadata.namespace`` for
+        every kind, as ``generic.ObjectMetaFieldsSet``), with their JSON paths and defaults."""
+        out = {
+            "metadata.name": ("metadata.name", ""),
+            "metadata.namespace": ("metadata.namespace", ""),
+        }
+        out.update(self.fields)
+        return out
+
+    def selector_view(self, obj: Any) -> dict[str, Any]:
+        """Enough of the object's JSON for label and field selectors, without serialising it."""
+        if self.manifest is not None:
+            return self.manifest(obj, 0.0, None)
+        meta = {"name": obj.name, "namespace": obj.namespace, "labels": obj.labels}
+        return {"metadata": meta, "spec": obj.spec, "status": obj.status}
+
+    def metadata(self, obj: Any, now: float, epoch: float | None = None) -> dict[str, Any]:
+        """The object's ``metadata`` alone (a Table row's PartialObjectMetadata), cheaply."""
+        if self.manifest is not None:
+            return self.manifest(obj, now, epoch)["metadata"]
+        return obj.manifest(now, epoch)["metadata"]
+
+    def to_json(self, obj: Any, now: float, epoch: float | None = None) -> dict[str, Any]:
+        """The object as the API serves it (``kubectl get -o json``)."""
+        if self.manifest is not None:
+            return self.manifest(obj, now, epoch)
+        return printers.to_manifest(obj, now, epoch)
 
 
 def conditions_view(status: dict[str, Any]) -> list[dict[str, Any]]:
@@ -234,7 +268,7 @@ def rows(
         cells = k.row(obj, now)
         row = [cells[i] for i in keep]
         out.append([obj.namespace, *row] if all_ns else row)
-    headers = [k.columns[i].name for i in keep]
+    headers = [k.columns[i].name.upper() for i in keep]  # kubectl prints names upper-cased
     return (["NAMESPACE", *headers] if all_ns else headers), out
 
 

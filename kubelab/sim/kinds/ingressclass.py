@@ -33,14 +33,14 @@ KIND = register(
         namespaced=False,
         cls=IngressClass,
         columns=(
-            Column("NAME", format="name"),
+            Column("Name", format="name"),
             Column(
-                "CONTROLLER", description="Controller that is responsible for handling this class"
+                "Controller", description="Controller that is responsible for handling this class"
             ),
             Column(
-                "PARAMETERS", description="A reference to a resource with additional parameters"
+                "Parameters", description="A reference to a resource with additional parameters"
             ),
-            Column("AGE"),
+            Column("Age"),
         ),
         row=_row,
         items=_items,

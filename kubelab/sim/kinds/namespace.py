@@ -41,9 +41,9 @@ KIND = register(
         store="namespaces",
         model="clusters.Namespace",
         columns=(
-            Column("NAME", format="name"),
-            Column("STATUS", description="The status of the namespace"),
-            Column("AGE"),
+            Column("Name", format="name"),
+            Column("Status", description="The status of the namespace"),
+            Column("Age"),
         ),
         row=_row,
         sort_key=lambda o: o.name,
@@ -51,5 +51,6 @@ KIND = register(
         view=_view,
         name_rule="label",
         prepare_create=_prepare_create,
+        fields={"status.phase": ("status.phase", "Active")},
     )
 )

@@ -250,15 +250,15 @@ KIND = register(
         model="workloads.Pod",
         row_columns={"node_name": lambda p: p.node_name, "phase": lambda p: p.phase},
         columns=(
-            Column("NAME", format="name"),
-            Column("READY", description="The aggregate readiness state of this pod"),
-            Column("STATUS", description="The aggregate status of the containers in this pod"),
-            Column("RESTARTS", description="The number of times the containers restarted"),
-            Column("AGE"),
+            Column("Name", format="name"),
+            Column("Ready", description="The aggregate readiness state of this pod"),
+            Column("Status", description="The aggregate status of the containers in this pod"),
+            Column("Restarts", description="The number of times the containers restarted"),
+            Column("Age"),
             Column("IP", priority=1),
-            Column("NODE", priority=1),
-            Column("NOMINATED NODE", priority=1),
-            Column("READINESS GATES", priority=1),
+            Column("Node", priority=1),
+            Column("Nominated Node", priority=1),
+            Column("Readiness Gates", priority=1),
         ),
         row=_row,
         describe=printers.describe_pod,
@@ -272,5 +272,17 @@ KIND = register(
         validate=_validate,
         validate_update=_validate_update,
         prepare_create=_prepare_create,
+        # pkg/registry/core/pod/strategy.go ToSelectableFields (and the field label conversions
+        # in pkg/apis/core/v1/conversion.go).
+        fields={
+            "spec.nodeName": ("spec.nodeName", ""),
+            "spec.restartPolicy": ("spec.restartPolicy", "Always"),
+            "spec.schedulerName": ("spec.schedulerName", "default-scheduler"),
+            "spec.serviceAccountName": ("spec.serviceAccountName", ""),
+            "spec.hostNetwork": ("spec.hostNetwork", "false"),
+            "status.phase": ("status.phase", "Pending"),
+            "status.podIP": ("status.podIP", ""),
+            "status.nominatedNodeName": ("status.nominatedNodeName", ""),
+        },
     )
 )

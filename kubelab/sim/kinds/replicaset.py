@@ -80,11 +80,11 @@ KIND = register(
         store="replicasets",
         model="workloads.ReplicaSet",
         columns=(
-            Column("NAME", format="name"),
-            Column("DESIRED", type="integer", description="Number of desired pods."),
-            Column("CURRENT", type="integer", description="Number of actual replicas."),
-            Column("READY", type="integer", description="The number of ready replicas."),
-            Column("AGE"),
+            Column("Name", format="name"),
+            Column("Desired", type="integer", description="Number of desired pods."),
+            Column("Current", type="integer", description="Number of actual replicas."),
+            Column("Ready", type="integer", description="The number of ready replicas."),
+            Column("Age"),
             *WIDE_COLUMNS,
         ),
         row=_row,
@@ -98,5 +98,7 @@ KIND = register(
         default=defaults.default_replicaset,
         validate=validate_workload,
         validate_update=validate_update,
+        # pkg/registry/apps/replicaset/strategy.go ReplicaSetToSelectableFields
+        fields={"status.replicas": ("status.replicas", "0")},
     )
 )

@@ -42,11 +42,11 @@ def workload_wide(obj: KObject) -> list[str]:
 
 
 WIDE_COLUMNS = (
-    Column("CONTAINERS", priority=1, description="Names of each container in the template."),
+    Column("Containers", priority=1, description="Names of each container in the template."),
     Column(
-        "IMAGES", priority=1, description="Images referenced by each container in the template."
+        "Images", priority=1, description="Images referenced by each container in the template."
     ),
-    Column("SELECTOR", priority=1, description="Label selector for pods."),
+    Column("Selector", priority=1, description="Label selector for pods."),
 )
 
 
