@@ -97,18 +97,23 @@ def resolve(cluster: Cluster, user: Any, session: Any) -> Actor:
         if mid is not None:
             m = Membership.objects.filter(pk=mid, cluster=cluster).first()
             if m is not None:
-                return Actor(
-                    "student",
-                    m.namespace,
-                    namespace=m.namespace,
-                    membership_id=m.pk,
-                    anonymise=classroom.anonymise,
-                    closed=classroom.closed,
-                )
+                return student_actor(m, classroom)
         token = (session.get(SESSION_PROJECTOR) or {}).get(str(cluster.pk))
         if token and token == classroom.projector_token:
             return Actor("projector", "system:projector")
     return Actor("none", "system:anonymous")
+
+
+def student_actor(m: Membership, classroom: Classroom) -> Actor:
+    """The Actor of a classroom's student (the page's session and the API's token agree)."""
+    return Actor(
+        "student",
+        m.namespace,
+        namespace=m.namespace,
+        membership_id=m.pk,
+        anonymise=classroom.anonymise,
+        closed=classroom.closed,
+    )
 
 
 def remember(session: Any, key: str, cluster_id: int, value: Any) -> None:

@@ -31,7 +31,7 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.utils.crypto import salted_hmac
 
-from .access import OPERATOR, Actor
+from .access import OPERATOR, Actor, student_actor
 from .models import Classroom, Cluster, Membership
 
 PREFIX = "kl-"
@@ -98,14 +98,7 @@ def _actor(cluster: Cluster, role: str, ident: str) -> Actor | None:
         m = Membership.objects.filter(pk=ident, cluster=cluster).first()
         if m is None or classroom is None:
             return None
-        return Actor(
-            "student",
-            m.namespace,
-            namespace=m.namespace,
-            membership_id=m.pk,
-            anonymise=classroom.anonymise,
-            closed=classroom.closed,
-        )
+        return student_actor(m, classroom)
     if role == "p":
         return Actor("projector", "system:projector") if classroom is not None else None
     if role == "v":

@@ -90,7 +90,7 @@ class Hub:
         self.cluster_id = cluster_id
         self.start_rv = 0  # the history is complete after this resourceVersion
         self.rv = 0
-        self.history: deque[tuple[int, list[list[Any]]]] = deque(maxlen=HISTORY)
+        self.history: deque[tuple[int, list[list[Any]], dict[int, bytes]]] = deque(maxlen=HISTORY)
         self.watches: set[Watch] = set()
         self.idle_since = asyncio.get_running_loop().time()
         self.channel = ""
@@ -122,7 +122,7 @@ class Hub:
                     rv = int(message["rv"])
                     if rv > self.rv:
                         self.rv = rv
-                        batch = (rv, message["events"])
+                        batch = (rv, message["events"], {})  # {event index: its JSON line}
                         self.history.append(batch)
                         for w in list(self.watches):
                             w.queue.put_nowait(batch)
@@ -347,15 +347,22 @@ async def _events(
                 continue
             if batch is None:
                 return  # the hub stopped: the client re-lists and watches again
-            rv, events = batch
+            rv, events, lines_of = batch
             if rv <= last:
                 continue
             last = rv
-            out = b"".join(
-                _encode(w, type_, obj, cells)
-                for kind, type_, obj, cells in events
-                if w.wants(kind, obj)
-            )
+            parts = []
+            for i, (kind, type_, obj, cells) in enumerate(events):
+                if not w.wants(kind, obj):
+                    continue
+                if w.table:
+                    parts.append(_encode(w, type_, obj, cells))
+                else:  # the same line for every plain watch: encode it once per batch
+                    line = lines_of.get(i)
+                    if line is None:
+                        line = lines_of[i] = _line({"type": type_, "object": obj})
+                    parts.append(line)
+            out = b"".join(parts)
             if out:
                 yield out
     finally:
